@@ -1,0 +1,244 @@
+package badgerstore
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/luminate-metrics/luminate/internal/apierror"
+	"github.com/luminate-metrics/luminate/internal/model"
+	"github.com/luminate-metrics/luminate/internal/sampleblock"
+	"github.com/luminate-metrics/luminate/internal/seriesindex"
+	"github.com/luminate-metrics/luminate/internal/store"
+)
+
+type appender struct {
+	s          *Store
+	tenantName string
+	tenant     *seriesindex.Tenant
+
+	lastName string
+	lastIdx  int
+	metrics  []*seriesindex.Metric
+	pts      []pendingPoint
+	newSIDs  map[seriesRef]struct{}
+	hashBuf  []byte
+}
+
+type pendingPoint struct {
+	metric int // index in appender.metrics
+	sid    uint32
+	t      int64
+	v      float64
+}
+
+type seriesRef struct {
+	metric int
+	sid    uint32
+}
+
+// Appender implements store.Store.
+func (s *Store) Appender(tenant string) store.Appender {
+	return &appender{s: s, tenantName: tenant, lastIdx: -1}
+}
+
+func (a *appender) Append(name string, meta model.MetricMeta, ls model.Labels, t int64, v float64) error {
+	if t < 0 || t > maxStorableT {
+		return apierror.New(apierror.InvalidRequest, "timestamp %d ms is outside the storable range [0, %d]", t, int64(maxStorableT))
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return apierror.New(apierror.InvalidRequest, "value %v is not a finite number", v)
+	}
+	mi := a.metricIndex(name, meta)
+	m := a.metrics[mi]
+	var key seriesindex.Key
+	key, a.hashBuf = seriesindex.HashLabels(ls, a.hashBuf)
+	sid, pending, ok := m.Lookup(key)
+	if !ok {
+		var err error
+		if sid, pending, err = m.Create(key, ls, nil); err != nil {
+			return err
+		}
+	}
+	if pending {
+		if a.newSIDs == nil {
+			a.newSIDs = map[seriesRef]struct{}{}
+		}
+		a.newSIDs[seriesRef{mi, sid}] = struct{}{}
+	}
+	a.pts = append(a.pts, pendingPoint{metric: mi, sid: sid, t: t, v: v})
+	return nil
+}
+
+func (a *appender) metricIndex(name string, meta model.MetricMeta) int {
+	if a.lastIdx >= 0 && name == a.lastName {
+		return a.lastIdx
+	}
+	if a.tenant == nil {
+		a.tenant = a.s.idx.GetOrCreateTenant(a.tenantName)
+	}
+	m := a.tenant.GetOrCreateMetric(name, meta)
+	if old := m.Meta(); old.Unit == "" && meta.Unit != "" {
+		// The first writer may not have known the unit (JSON writes carry none).
+		old.Unit = meta.Unit
+		m.SetMeta(old)
+	}
+	i := slices.Index(a.metrics, m)
+	if i < 0 {
+		i = len(a.metrics)
+		a.metrics = append(a.metrics, m)
+	}
+	a.lastName, a.lastIdx = m.Name, i
+	return i
+}
+
+func (a *appender) Rollback() { a.pts, a.newSIDs = nil, nil }
+
+// Commit writes records that are not yet durable and one block per (metric, chunk, hour) in one
+// Badger transaction (split only if Badger refuses it as too big, records first), and returns
+// after the fsync.
+func (a *appender) Commit(ctx context.Context) error {
+	defer a.Rollback()
+	if len(a.pts) == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	w := &txnWriter{db: a.s.db, txn: a.s.db.NewTransaction(true)}
+	defer func() { w.txn.Discard() }()
+	a.writeRecords(w)
+	if err := a.writeBlocks(w); err != nil {
+		return err
+	}
+	if err := w.commit(); err != nil {
+		return fmt.Errorf("badgerstore: commit %d points: %w", len(a.pts), err)
+	}
+	a.markDurable()
+	return nil
+}
+
+func (a *appender) writeRecords(w *txnWriter) {
+	if !a.tenant.Durable() {
+		w.set(tenantKey(a.tenant.Name), beUint32(a.tenant.ID))
+	}
+	for _, m := range a.metrics {
+		if !m.Durable() {
+			w.set(metricKey(a.tenant.ID, m.Name), encodeMetricRecord(m.ID, m.Meta()))
+		}
+	}
+	for ref := range a.newSIDs {
+		m := a.metrics[ref.metric]
+		w.set(seriesKey(a.tenant.ID, m.ID, ref.sid), seriesindex.AppendCanonical(nil, m.Labels(ref.sid)))
+	}
+}
+
+func (a *appender) markDurable() {
+	a.tenant.MarkDurable()
+	for _, m := range a.metrics {
+		m.MarkDurable()
+	}
+	bySeries := map[int][]uint32{}
+	for ref := range a.newSIDs {
+		bySeries[ref.metric] = append(bySeries[ref.metric], ref.sid)
+	}
+	for mi, sids := range bySeries {
+		a.metrics[mi].MarkSeriesDurable(sids)
+	}
+}
+
+func (a *appender) writeBlocks(w *txnWriter) error {
+	pts := a.pts
+	slices.SortStableFunc(pts, func(x, y pendingPoint) int {
+		return cmp.Or(
+			cmp.Compare(x.metric, y.metric),
+			cmp.Compare(x.sid>>chunkBits, y.sid>>chunkBits),
+			cmp.Compare(bucketOf(x.t), bucketOf(y.t)),
+			cmp.Compare(x.sid, y.sid),
+			cmp.Compare(x.t, y.t))
+	})
+	pts = dedupe(pts)
+	nBlocks := 0
+	for i := range pts {
+		if i == 0 || !sameBlock(pts[i-1], pts[i]) {
+			nBlocks++
+		}
+	}
+	seq, err := a.s.nextSeqs(nBlocks)
+	if err != nil {
+		return err
+	}
+	var block []sampleblock.Point
+	var scratch []byte
+	for i := 0; i < len(pts); {
+		j := i + 1
+		for j < len(pts) && sameBlock(pts[i], pts[j]) {
+			j++
+		}
+		block = block[:0]
+		for _, p := range pts[i:j] {
+			block = append(block, sampleblock.Point{SID: p.sid & (chunkSize - 1), T: p.t, V: p.v})
+		}
+		var val []byte
+		val, scratch = sampleblock.Marshal(nil, block, scratch)
+		p := pts[i]
+		key := appendBlockKey(make([]byte, 0, blockKeyLen), a.tenant.ID, a.metrics[p.metric].ID, p.sid>>chunkBits, bucketOf(p.t), seq)
+		seq++
+		w.set(key, val)
+		i = j
+	}
+	return w.err
+}
+
+// dedupe keeps the last written of points with the same series and timestamp (the sort is stable,
+// so the last of a run of equals is the latest Append).
+func dedupe(pts []pendingPoint) []pendingPoint {
+	out := pts[:0]
+	for i, p := range pts {
+		if i+1 < len(pts) && pts[i+1].metric == p.metric && pts[i+1].sid == p.sid && pts[i+1].t == p.t {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func sameBlock(x, y pendingPoint) bool {
+	return x.metric == y.metric && x.sid>>chunkBits == y.sid>>chunkBits && bucketOf(x.t) == bucketOf(y.t)
+}
+
+// txnWriter sets keys in a transaction, committing and starting a new one when Badger says the
+// transaction is too big. Order is kept, so records always land before the blocks that need them.
+type txnWriter struct {
+	db  *badger.DB
+	txn *badger.Txn
+	err error
+}
+
+func (w *txnWriter) set(k, v []byte) {
+	if w.err != nil {
+		return
+	}
+	err := w.txn.Set(k, v)
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		if err = w.txn.Commit(); err == nil {
+			w.txn = w.db.NewTransaction(true)
+			err = w.txn.Set(k, v)
+		}
+	}
+	w.err = err
+}
+
+func (w *txnWriter) commit() error {
+	if w.err != nil {
+		return w.err
+	}
+	return w.txn.Commit()
+}
+
+func beUint32(v uint32) []byte { return []byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)} }
