@@ -27,8 +27,10 @@ type Point struct {
 const (
 	version = 1
 
-	flagZstd = 1 << 0 // the body is zstd-compressed
-	flagRaw  = 1 << 1 // values are float64 bits XOR the previous value of the run
+	flagZstd  = 1 << 0 // the body is zstd-compressed
+	flagRaw   = 1 << 1 // values are float64 bits XOR the previous value of the run
+	flagDense = 1 << 2 // series first..first+n-1, one point each: only `first` is stored
+	flagConst = 1 << 3 // every timestamp equals the base: no timestamp column
 
 	maxScale = 15 // 10^15 keeps the scaled integers of sensible metrics below 2^53
 )
@@ -52,8 +54,13 @@ var (
 		zstd.WithDecoderMaxMemory(256<<20))
 )
 
-// minZstd is the body size below which compression is not tried (the frame overhead wins).
-const minZstd = 64
+// minZstd is the body size below which compression is not tried: a small body costs more to
+// decode (a Huffman table per block) than it saves; scrape-order blocks, whose sids and
+// timestamps the dense/const flags already remove, are varint values that zstd cannot shrink.
+const minZstd = 512
+
+// zstdGain is the ratio compressed/plain a body must beat to be stored compressed.
+const zstdGain = 0.9
 
 // Marshal appends the encoding of pts to dst. pts must be sorted by (SID, T); the caller keeps
 // ownership of pts. scratch is a reusable buffer (may be nil); Marshal returns it grown.
@@ -70,7 +77,13 @@ func Marshal(dst []byte, pts []Point, scratch []byte) (out, scratchOut []byte) {
 	if !decimal {
 		flags |= flagRaw
 	}
-	body := marshalBody(scratch[:0], pts, base, scale, decimal)
+	if isDense(pts) {
+		flags |= flagDense
+	}
+	if pts[0].T == base && pts[len(pts)-1].T == base && isConst(pts) {
+		flags |= flagConst
+	}
+	body := marshalBody(scratch[:0], pts, base, scale, flags)
 	head := len(dst)
 	dst = append(dst, version, flags)
 	dst = binary.AppendUvarint(dst, uint64(len(pts)))
@@ -81,7 +94,7 @@ func Marshal(dst []byte, pts []Point, scratch []byte) (out, scratchOut []byte) {
 	if len(body) >= minZstd {
 		before := len(dst)
 		dst = zenc.EncodeAll(body, dst)
-		if len(dst)-before < len(body) {
+		if float64(len(dst)-before) < zstdGain*float64(len(body)) {
 			dst[head+1] |= flagZstd
 			return dst, body
 		}
@@ -90,7 +103,42 @@ func Marshal(dst []byte, pts []Point, scratch []byte) (out, scratchOut []byte) {
 	return append(dst, body...), body
 }
 
-func marshalBody(b []byte, pts []Point, base int64, scale int, decimal bool) []byte {
+func isDense(pts []Point) bool {
+	for i := 1; i < len(pts); i++ {
+		if pts[i].SID != pts[i-1].SID+1 {
+			return false
+		}
+	}
+	return true
+}
+
+func isConst(pts []Point) bool {
+	for _, p := range pts {
+		if p.T != pts[0].T {
+			return false
+		}
+	}
+	return true
+}
+
+func marshalBody(b []byte, pts []Point, base int64, scale int, flags byte) []byte {
+	b = marshalSIDs(b, pts, flags)
+	if flags&flagConst == 0 {
+		for i, p := range pts {
+			prev := base
+			if i > 0 && pts[i-1].SID == p.SID {
+				prev = pts[i-1].T
+			}
+			b = binary.AppendVarint(b, p.T-prev)
+		}
+	}
+	return marshalValues(b, pts, scale, flags&flagRaw == 0)
+}
+
+func marshalSIDs(b []byte, pts []Point, flags byte) []byte {
+	if flags&flagDense != 0 {
+		return binary.AppendUvarint(b, uint64(pts[0].SID))
+	}
 	runs := 0
 	for i := range pts {
 		if i == 0 || pts[i].SID != pts[i-1].SID {
@@ -109,13 +157,10 @@ func marshalBody(b []byte, pts []Point, base int64, scale int, decimal bool) []b
 		prevSID = pts[i].SID
 		i = j
 	}
-	for i, p := range pts {
-		prev := base
-		if i > 0 && pts[i-1].SID == p.SID {
-			prev = pts[i-1].T
-		}
-		b = binary.AppendVarint(b, p.T-prev)
-	}
+	return b
+}
+
+func marshalValues(b []byte, pts []Point, scale int, decimal bool) []byte {
 	var prevInt int64
 	var prevBits uint64
 	for i, p := range pts {
@@ -195,18 +240,53 @@ func Unmarshal(dst []Point, src []byte, scratch []byte) (out []Point, scratchOut
 		}
 		body = scratch
 	}
-	dst, err = unmarshalBody(dst, body, int(n), base, int(scale), flags&flagRaw != 0)
+	dst, err = unmarshalBody(dst, body, int(n), base, int(scale), flags)
 	return dst, scratch, err
 }
 
-func unmarshalBody(dst []Point, body []byte, n int, base int64, scale int, raw bool) ([]Point, error) {
+func unmarshalBody(dst []Point, body []byte, n int, base int64, scale int, flags byte) ([]Point, error) {
 	r := reader{b: body}
 	start := len(dst)
 	dst = grow(dst, n)
 	pts := dst[start:]
+	if err := unmarshalSIDs(&r, pts, flags); err != nil {
+		return dst[:start], err
+	}
+	if flags&flagConst != 0 {
+		for i := range pts {
+			pts[i].T = base
+		}
+	} else {
+		for i := range pts {
+			prev := base
+			if i > 0 && pts[i-1].SID == pts[i].SID {
+				prev = pts[i-1].T
+			}
+			pts[i].T = prev + r.varint()
+		}
+	}
+	unmarshalValues(&r, pts, scale, flags&flagRaw != 0)
+	if r.err != nil {
+		return dst[:start], fmt.Errorf("sampleblock: corrupt body of %d points: %w", n, r.err)
+	}
+	return dst, nil
+}
+
+func unmarshalSIDs(r *reader, pts []Point, flags byte) error {
+	n := len(pts)
+	if flags&flagDense != 0 {
+		first := r.uvarint()
+		if first+uint64(n) > 1<<32 {
+			return fmt.Errorf("sampleblock: dense series %d+%d overflow", first, n)
+		}
+		for i := range pts {
+			pts[i].SID = uint32(first) + uint32(i)
+		}
+		return nil
+	}
 	runs := int(r.uvarint())
 	if runs > n {
-		return dst[:start], fmt.Errorf("sampleblock: %d runs for %d points", runs, n)
+		return fmt.Errorf("sampleblock: %d runs for %d points", runs, n)
 	}
 	i := 0
 	sid := uint32(0)
@@ -214,7 +294,7 @@ func unmarshalBody(dst []Point, body []byte, n int, base int64, scale int, raw b
 		sid += uint32(r.uvarint())
 		c := int(r.uvarint())
 		if c <= 0 || i+c > n {
-			return dst[:start], fmt.Errorf("sampleblock: run of %d points at %d overflows %d points", c, i, n)
+			return fmt.Errorf("sampleblock: run of %d points at %d overflows %d points", c, i, n)
 		}
 		for j := i; j < i+c; j++ {
 			pts[j].SID = sid
@@ -222,15 +302,12 @@ func unmarshalBody(dst []Point, body []byte, n int, base int64, scale int, raw b
 		i += c
 	}
 	if i != n {
-		return dst[:start], fmt.Errorf("sampleblock: runs cover %d of %d points", i, n)
+		return fmt.Errorf("sampleblock: runs cover %d of %d points", i, n)
 	}
-	for i := range pts {
-		prev := base
-		if i > 0 && pts[i-1].SID == pts[i].SID {
-			prev = pts[i-1].T
-		}
-		pts[i].T = prev + r.varint()
-	}
+	return r.err
+}
+
+func unmarshalValues(r *reader, pts []Point, scale int, raw bool) {
 	if raw {
 		var prevBits uint64
 		for i := range pts {
@@ -252,10 +329,6 @@ func unmarshalBody(dst []Point, body []byte, n int, base int64, scale int, raw b
 			pts[i].V = float64(m) / div
 		}
 	}
-	if r.err != nil {
-		return dst[:start], fmt.Errorf("sampleblock: corrupt body of %d points: %w", n, r.err)
-	}
-	return dst, nil
 }
 
 func grow(dst []Point, n int) []Point {

@@ -104,10 +104,13 @@ func (m *Metric) Create(k Key, ls model.Labels, check func(n int) error) (sid ui
 	return sid, true, nil
 }
 
-// Load adds a series read from disk at sid (durable).
+// Load adds a series read from disk at sid (durable). A record seen twice (a commit that
+// repeated a pending series) is ignored the second time.
 func (m *Metric) Load(k Key, sid uint32, ls model.Labels) {
 	m.mu.Lock()
-	m.add(k, sid, ls)
+	if _, ok := m.byKey[k]; !ok {
+		m.add(k, sid, ls)
+	}
 	m.mu.Unlock()
 }
 

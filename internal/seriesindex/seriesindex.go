@@ -59,22 +59,31 @@ func AppendCanonical(b []byte, ls model.Labels) []byte {
 
 // ParseCanonical decodes AppendCanonical's output.
 func ParseCanonical(b []byte) (model.Labels, error) {
+	ls, rest, err := ParseCanonicalPrefix(b)
+	if err == nil && len(rest) != 0 {
+		err = errCorrupt(len(rest))
+	}
+	return ls, err
+}
+
+// ParseCanonicalPrefix decodes one label set from the start of b and returns the rest.
+func ParseCanonicalPrefix(b []byte) (model.Labels, []byte, error) {
 	n, k := binary.Uvarint(b)
-	if k <= 0 || n > model.MaxLabels*4 {
-		return nil, errCorrupt(len(b))
+	if k <= 0 || n > 1024 {
+		return nil, nil, errCorrupt(len(b))
 	}
 	b = b[k:]
 	ls := make(model.Labels, n)
 	for i := range ls {
 		var ok bool
 		if ls[i].Name, b, ok = str(b); !ok {
-			return nil, errCorrupt(len(b))
+			return nil, nil, errCorrupt(len(b))
 		}
 		if ls[i].Value, b, ok = str(b); !ok {
-			return nil, errCorrupt(len(b))
+			return nil, nil, errCorrupt(len(b))
 		}
 	}
-	return ls, nil
+	return ls, b, nil
 }
 
 func str(b []byte) (string, []byte, bool) {

@@ -112,7 +112,9 @@ func (a *appender) Commit(ctx context.Context) error {
 	}
 	w := &txnWriter{db: a.s.db, txn: a.s.db.NewTransaction(true)}
 	defer func() { w.txn.Discard() }()
-	a.writeRecords(w)
+	if err := a.writeRecords(w); err != nil {
+		return err
+	}
 	if err := a.writeBlocks(w); err != nil {
 		return err
 	}
@@ -123,7 +125,7 @@ func (a *appender) Commit(ctx context.Context) error {
 	return nil
 }
 
-func (a *appender) writeRecords(w *txnWriter) {
+func (a *appender) writeRecords(w *txnWriter) error {
 	if !a.tenant.Durable() {
 		w.set(tenantKey(a.tenant.Name), beUint32(a.tenant.ID))
 	}
@@ -132,10 +134,23 @@ func (a *appender) writeRecords(w *txnWriter) {
 			w.set(metricKey(a.tenant.ID, m.Name), encodeMetricRecord(m.ID, m.Meta()))
 		}
 	}
-	for ref := range a.newSIDs {
-		m := a.metrics[ref.metric]
-		w.set(seriesKey(a.tenant.ID, m.ID, ref.sid), seriesindex.AppendCanonical(nil, m.Labels(ref.sid)))
+	if len(a.newSIDs) == 0 {
+		return w.err
 	}
+	byMetric := map[int][]seriesRecord{}
+	for ref := range a.newSIDs {
+		byMetric[ref.metric] = append(byMetric[ref.metric], seriesRecord{sid: ref.sid, labels: a.metrics[ref.metric].Labels(ref.sid)})
+	}
+	seq, err := a.s.nextSeqs(len(byMetric))
+	if err != nil {
+		return err
+	}
+	for mi, recs := range byMetric {
+		slices.SortFunc(recs, func(x, y seriesRecord) int { return cmp.Compare(x.sid, y.sid) })
+		w.set(seriesBlockKey(a.tenant.ID, a.metrics[mi].ID, seq), encodeSeriesBlock(recs))
+		seq++
+	}
+	return w.err
 }
 
 func (a *appender) markDurable() {

@@ -119,8 +119,14 @@ func (e *evaluator) add(ci int, p sampleblock.Point) {
 	if c.count == 0 {
 		c.min, c.max, c.lastT, c.lastV = p.V, p.V, p.T, p.V
 	} else {
-		c.min = math.Min(c.min, p.V)
-		c.max = math.Max(c.max, p.V)
+		// plain comparisons: values are finite (Append refuses NaN), so math.Min's NaN and
+		// signed-zero handling is cost without benefit on the hottest loop of a scan
+		if p.V < c.min {
+			c.min = p.V
+		}
+		if p.V > c.max {
+			c.max = p.V
+		}
 		if p.T > c.lastT || (p.T == c.lastT && p.V > c.lastV) {
 			c.lastT, c.lastV = p.T, p.V
 		}

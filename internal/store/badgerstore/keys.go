@@ -37,12 +37,12 @@ func metricKey(tenantID uint32, name string) []byte {
 	return append(b, name...)
 }
 
-func seriesKey(tenantID, metricID, sid uint32) []byte {
-	b := make([]byte, 13)
+func seriesBlockKey(tenantID, metricID uint32, seq uint64) []byte {
+	b := make([]byte, 17)
 	b[0] = pfxSeries
 	binary.BigEndian.PutUint32(b[1:], tenantID)
 	binary.BigEndian.PutUint32(b[5:], metricID)
-	binary.BigEndian.PutUint32(b[9:], sid)
+	binary.BigEndian.PutUint64(b[9:], seq)
 	return b
 }
 

@@ -23,11 +23,11 @@ func makePlan(m *seriesindex.Metric, q *store.Query) *plan {
 	m.View(func(v *seriesindex.View) {
 		n := v.Len()
 		p.groupOf = make([]int32, n)
-		pass := filterTables(v, q.Filters)
+		fs := compileFilters(v, q.Filters)
 		g := newGrouper(v, q.GroupBy)
 		lastChunk := int64(-1)
 		for sid := range n {
-			if !passes(v, q.Filters, pass, sid) {
+			if !fs.pass(sid) {
 				p.groupOf[sid] = -1
 				continue
 			}
@@ -53,15 +53,23 @@ func makePlan(m *seriesindex.Metric, q *store.Query) *plan {
 	return p
 }
 
-// filterTables evaluates each filter once per distinct value: table[i][id] says whether value id
-// (0 = key missing) passes filter i. A regex over 1M series with 10k customers runs 10k times.
-func filterTables(v *seriesindex.View, fs []store.Filter) [][]bool {
-	tables := make([][]bool, len(fs))
+// compiledFilter evaluates a filter once per distinct value: table[id] says whether value id
+// (0 = key missing) passes. A regex over 1M series with 10k customers runs 10k times, and each
+// series then costs one array read.
+type compiledFilter struct {
+	col   *seriesindex.Column // nil: no series has the key
+	table []bool
+}
+
+type compiledFilters []compiledFilter
+
+func compileFilters(v *seriesindex.View, fs []store.Filter) compiledFilters {
+	out := make(compiledFilters, len(fs))
 	for i := range fs {
 		f := &fs[i]
 		col := v.Column(f.Key)
 		if col == nil {
-			tables[i] = []bool{f.Match("", false)}
+			out[i] = compiledFilter{table: []bool{f.Match("", false)}}
 			continue
 		}
 		t := make([]bool, col.NumValues()+1)
@@ -69,18 +77,18 @@ func filterTables(v *seriesindex.View, fs []store.Filter) [][]bool {
 		for id := 1; id <= col.NumValues(); id++ {
 			t[id] = f.Match(col.ValueOf(uint32(id)), true)
 		}
-		tables[i] = t
+		out[i] = compiledFilter{col: col, table: t}
 	}
-	return tables
+	return out
 }
 
-func passes(v *seriesindex.View, fs []store.Filter, tables [][]bool, sid uint32) bool {
+func (fs compiledFilters) pass(sid uint32) bool {
 	for i := range fs {
 		id := uint32(0)
-		if col := v.Column(fs[i].Key); col != nil {
-			id = col.IDOf(sid)
+		if fs[i].col != nil {
+			id = fs[i].col.IDOf(sid)
 		}
-		if !tables[i][id] {
+		if !fs[i].table[id] {
 			return false
 		}
 	}

@@ -152,18 +152,18 @@ func (s *Store) load() error {
 		}
 		var buf []byte
 		return iterate(txn, []byte{pfxSeries}, func(k, v []byte) error {
-			if len(k) != 13 {
-				return fmt.Errorf("series key of %d bytes", len(k))
+			if len(k) != 17 {
+				return fmt.Errorf("series block key of %d bytes", len(k))
 			}
 			m := metrics[[2]uint32{binary.BigEndian.Uint32(k[1:]), binary.BigEndian.Uint32(k[5:])}]
-			ls, err := seriesindex.ParseCanonical(v)
-			if m == nil || err != nil {
-				return fmt.Errorf("series record %x: metric known=%v: %v", k, m != nil, err)
+			if m == nil {
+				return fmt.Errorf("series block %x of an unknown metric", k)
 			}
-			var key seriesindex.Key
-			key, buf = seriesindex.HashLabels(ls, buf)
-			m.Load(key, binary.BigEndian.Uint32(k[9:]), ls)
-			return nil
+			return decodeSeriesBlock(v, func(sid uint32, ls model.Labels) {
+				var key seriesindex.Key
+				key, buf = seriesindex.HashLabels(ls, buf)
+				m.Load(key, sid, ls)
+			})
 		})
 	})
 }

@@ -1,0 +1,173 @@
+package badgerstore
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/luminate-metrics/luminate/internal/model"
+	"github.com/luminate-metrics/luminate/internal/store"
+	"github.com/luminate-metrics/luminate/internal/workload"
+)
+
+// BenchmarkWorkload100k writes the issue's workload (10,000 customers x 10 endpoints x 30 points
+// of api_latency and requests_total = 6M points) in scrape order through 4 concurrent appenders
+// of 5,000-point batches with fsync on, then times the four queries of `make bench`.
+// Run: make bench-storage (go test -run=^$ -bench=Workload100k -benchtime=1x ./internal/store/badgerstore/)
+// LUMINATE_BENCH_CUSTOMERS overrides the customer count.
+func BenchmarkWorkload100k(b *testing.B) {
+	customers := 10_000
+	if v, err := strconv.Atoi(os.Getenv("LUMINATE_BENCH_CUSTOMERS")); err == nil {
+		customers = v
+	}
+	shape := workload.Default(time.Now().Add(-time.Hour).Truncate(time.Hour).UnixMilli())
+	shape.Customers = customers
+	dir := b.TempDir()
+	s, err := Open(Options{Dir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	points, elapsed := writeWorkload(b, s, shape, 4, 5000)
+	var mem runtime.MemStats
+	runtime.ReadMemStats(&mem)
+	// bytes per point after a clean close (memtables flushed), then reopen for queries
+	t0 := time.Now()
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	closeDur := time.Since(t0)
+	size := dirSize(b, dir)
+	t0 = time.Now()
+	if s, err = Open(Options{Dir: dir}); err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	openDur := time.Since(t0)
+	b.Run("write", func(b *testing.B) {
+		b.ReportMetric(float64(points)/elapsed.Seconds(), "points/s")
+		b.ReportMetric(float64(size)/float64(points), "bytes/point")
+		b.ReportMetric(float64(mem.HeapInuse)/(1<<20), "heap-MiB")
+		b.ReportMetric(ms(closeDur), "close-ms")
+		b.ReportMetric(ms(openDur), "open-ms")
+	})
+
+	end := shape.T(shape.Points - 1)
+	queries := []struct {
+		name string
+		q    store.Query
+	}{
+		{"avg-by-customer", store.Query{Metric: "api_latency", Kind: store.KindAggregate, Agg: store.Aggregation{Func: store.AggAvg}, GroupBy: []string{"customer_id"}, Limit: 100_000}},
+		{"p95-by-endpoint", store.Query{Metric: "api_latency", Kind: store.KindAggregate, Agg: store.Aggregation{Func: store.AggPercentile, Percentile: 95}, GroupBy: []string{"endpoint"}}},
+		{"rate-by-region", store.Query{Metric: "requests_total", Kind: store.KindRate, GroupBy: []string{"region"}}},
+		{"one-customer-1m", store.Query{Metric: "api_latency", Kind: store.KindAggregate, Agg: store.Aggregation{Func: store.AggAvg},
+			GroupBy: []string{"endpoint"}, Interval: 60_000,
+			Filters: []store.Filter{{Key: "customer_id", Op: store.OpEq, Values: []string{workload.Customer(customers / 2)}}}}},
+	}
+	for _, qc := range queries {
+		q := qc.q
+		q.Tenant, q.Start, q.End = "bench", shape.Start, end
+		if q.Limit == 0 {
+			q.Limit = 1000
+		}
+		b.Run(qc.name, func(b *testing.B) {
+			runs := max(b.N, 20)
+			var ds []time.Duration
+			var res *store.Result
+			for i := range runs {
+				t0 := time.Now()
+				var err error
+				if res, err = s.Query(context.Background(), &q); err != nil {
+					b.Fatal(err)
+				}
+				ds = append(ds, time.Since(t0))
+				if testing.Verbose() {
+					b.Logf("run %d: %v", i, ds[i])
+				}
+			}
+			slices.Sort(ds)
+			b.ReportMetric(ms(ds[len(ds)/2]), "p50-ms")
+			b.ReportMetric(ms(ds[len(ds)*95/100]), "p95-ms")
+			b.ReportMetric(float64(len(res.Groups)), "groups")
+			b.ReportMetric(float64(res.PointsScanned), "points")
+		})
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// writeWorkload writes every round of the shape, each round split into batches handed to
+// `writers` goroutines, and returns the points written and the time taken.
+func writeWorkload(b testing.TB, s *Store, shape workload.Shape, writers, batch int) (int, time.Duration) {
+	type job struct{ round, from, to int }
+	jobs := make(chan job, writers)
+	labels := make([]model.Labels, shape.Series())
+	for i := range labels {
+		labels[i] = shape.Labels(i)
+	}
+	// values are generated before the clock starts
+	lat := make([][]float64, shape.Points)
+	cnt := make([][]float64, shape.Points)
+	for r := range shape.Points {
+		lat[r], cnt[r] = make([]float64, shape.Series()), make([]float64, shape.Series())
+		for i := range shape.Series() {
+			lat[r][i], cnt[r][i] = shape.Latency(i, r), shape.Counter(i, r)
+		}
+	}
+	counter := model.MetricMeta{Type: model.TypeCounter, Temporality: model.TemporalityCumulative, Monotonic: true}
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				a := s.Appender("bench")
+				t := shape.T(j.round)
+				for i := j.from; i < j.to; i++ {
+					if err := a.Append("api_latency", model.MetricMeta{Unit: "ms"}, labels[i], t, lat[j.round][i]); err != nil {
+						b.Error(err)
+						return
+					}
+					if err := a.Append("requests_total", counter, labels[i], t, cnt[j.round][i]); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+				if err := a.Commit(context.Background()); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	per := batch / 2 // two metrics per series
+	for r := range shape.Points {
+		for from := 0; from < shape.Series(); from += per {
+			jobs <- job{r, from, min(from+per, shape.Series())}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	return shape.Series() * shape.Points * 2, time.Since(start)
+}
+
+func dirSize(b *testing.B, dir string) int64 {
+	var n int64
+	err := filepath.Walk(dir, func(_ string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() {
+			n += fi.Sys().(*syscall.Stat_t).Blocks * 512 // allocated, as du counts: Badger preallocates sparse files
+		}
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
