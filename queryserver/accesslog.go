@@ -1,0 +1,124 @@
+package queryserver
+
+import (
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/luminate-metrics/luminate/internal/auth"
+)
+
+// Keys of c.Locals. Unexported types so no other package can collide with them.
+type localKey int
+
+const (
+	localStart  localKey = iota // int64 Unix ns when the access log saw the request
+	localClaims                 // *auth.Claims of a verified token
+	localCode                   // string error code of the answer
+	localRoute                  // string route template when fiber's own route does not say it
+)
+
+// requestIDKey is where fiber's requestid middleware keeps the id.
+const requestIDKey = "requestid"
+
+// unmatchedRoute labels requests that matched no route, so a scan of random paths cannot blow up
+// the cardinality of logs or metrics keyed by route.
+const unmatchedRoute = "unmatched"
+
+// accessLog logs one line per request: method, route template (never the raw path), status,
+// latency, tenant, error code and request id; never a header, so never the token. It renders
+// errors itself (rather than leaving it to fiber) so that the status it logs is the final one.
+//
+// Levels: 2xx/3xx at debug (a busy write endpoint would otherwise flood the collector's log),
+// 4xx at info, 5xx at warn (the cause is logged at error where it is known).
+func (s *Server) accessLog(c *fiber.Ctx) error {
+	start := time.Now()
+	c.Locals(localStart, start.UnixNano())
+	if err := c.Next(); err != nil {
+		if herr := s.handleError(c, err); herr != nil {
+			return herr
+		}
+	}
+	s.logAccess(c, time.Since(start))
+	return nil
+}
+
+func (s *Server) logAccess(c *fiber.Ctx, latency time.Duration) {
+	status := c.Response().StatusCode()
+	level := zapcore.DebugLevel
+	switch {
+	case status >= 500:
+		level = zapcore.WarnLevel
+	case status >= 400:
+		level = zapcore.InfoLevel
+	}
+	ce := s.log.Check(level, "http request")
+	if ce == nil {
+		return // level disabled: skip building the fields
+	}
+	code, _ := c.Locals(localCode).(string)
+	tenant := ""
+	if cl, ok := c.Locals(localClaims).(*auth.Claims); ok {
+		tenant = cl.TenantID
+	}
+	ce.Write(
+		zap.String("method", c.Method()),
+		zap.String("route", routeTemplate(c)),
+		zap.Int("status", status),
+		zap.Duration("latency", latency),
+		zap.String("tenant", tenant),
+		zap.String("code", code),
+		zap.String("requestId", requestID(c)),
+	)
+}
+
+// routeTemplate names the route a request matched, in the {param} form of api.md:
+// /api/v1/metrics/{name}/dimensions.
+func routeTemplate(c *fiber.Ctx) string {
+	if r, ok := c.Locals(localRoute).(string); ok {
+		return r
+	}
+	r := c.Route()
+	if r == nil || len(r.Params) == 0 {
+		if r == nil || r.Path == "" || r.Path == "/" {
+			return unmatchedRoute
+		}
+		return r.Path
+	}
+	segs := strings.Split(r.Path, "/")
+	for i, seg := range segs {
+		if strings.HasPrefix(seg, ":") {
+			segs[i] = "{" + seg[1:] + "}"
+		}
+	}
+	return strings.Join(segs, "/")
+}
+
+func requestID(c *fiber.Ctx) string {
+	id, _ := c.Locals(requestIDKey).(string)
+	return id
+}
+
+// maxRequestIDLen bounds a client-supplied X-Request-ID, which is echoed and logged.
+const maxRequestIDLen = 128
+
+// sanitizeRequestID drops a client-supplied X-Request-ID that is too long or not printable
+// ASCII, so requestid generates one instead: the id is logged, and logs must not carry
+// arbitrary client bytes.
+func sanitizeRequestID(c *fiber.Ctx) error {
+	id := c.Request().Header.Peek(fiber.HeaderXRequestID)
+	ok := len(id) <= maxRequestIDLen
+	for _, b := range id {
+		if b < 0x21 || b > 0x7e {
+			ok = false
+			break
+		}
+	}
+	if !ok {
+		c.Request().Header.Del(fiber.HeaderXRequestID)
+	}
+	return c.Next()
+}
