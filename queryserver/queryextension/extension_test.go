@@ -19,7 +19,9 @@ import (
 	"go.opentelemetry.io/collector/extension/extensiontest"
 
 	"github.com/luminate-metrics/luminate/extension/luminateauthextension"
+	"github.com/luminate-metrics/luminate/extension/luminatestoreextension"
 	"github.com/luminate-metrics/luminate/internal/auth"
+	"github.com/luminate-metrics/luminate/internal/extlink"
 	"github.com/luminate-metrics/luminate/internal/model"
 )
 
@@ -55,25 +57,50 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func startExt(t *testing.T, dir string) (*queryExtension, string, host) {
+func startStore(t *testing.T, dir string) (component.ID, component.Component) {
 	t.Helper()
-	authID, authExt := startAuth(t)
-	cfg := createDefaultConfig().(*Config)
-	cfg.Endpoint = freeAddr(t)
-	cfg.Auth = authID.String()
-	cfg.Storage.Badger.Dir = dir
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	ext, err := NewFactory().Create(context.Background(), extensiontest.NewNopSettings(Type), cfg)
+	f := luminatestoreextension.NewFactory()
+	cfg := f.CreateDefaultConfig().(*luminatestoreextension.Config)
+	cfg.Badger.Dir = dir
+	ext, err := f.Create(context.Background(), extensiontest.NewNopSettings(f.Type()), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := host{Host: componenttest.NewNopHost(), exts: map[component.ID]component.Component{authID: authExt}}
-	if err := ext.Start(context.Background(), h); err != nil {
+	if err := ext.Start(context.Background(), componenttest.NewNopHost()); err != nil {
 		t.Fatal(err)
 	}
-	return ext.(*queryExtension), "http://" + cfg.Endpoint, h
+	return component.NewID(f.Type()), ext
+}
+
+// startExt starts a store, an auth and a query extension; stop undoes it in the collector's
+// order (query server first, then the store).
+func startExt(t *testing.T, dir string) (ext *queryExtension, base string, h host, stop func()) {
+	t.Helper()
+	authID, authExt := startAuth(t)
+	storeID, storeExt := startStore(t, dir)
+	cfg := createDefaultConfig().(*Config)
+	cfg.Endpoint = freeAddr(t)
+	cfg.Auth, cfg.Store = authID, storeID
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	e, err := NewFactory().Create(context.Background(), extensiontest.NewNopSettings(Type), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h = host{Host: componenttest.NewNopHost(), exts: map[component.ID]component.Component{authID: authExt, storeID: storeExt}}
+	if err := e.Start(context.Background(), h); err != nil {
+		t.Fatal(err)
+	}
+	stop = func() {
+		if err := e.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+		if err := storeExt.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+	}
+	return e.(*queryExtension), "http://" + cfg.Endpoint, h, stop
 }
 
 func get(t *testing.T, url, token string) (int, string) {
@@ -91,15 +118,18 @@ func get(t *testing.T, url, token string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-// The extension serves the API, shares its store, accepts a mount after it started, and closes
-// the store on shutdown (Badger's directory lock is released: a second open succeeds).
-func TestServesSharesAndShutsDown(t *testing.T) {
+// The extension serves the API over the store extension's store, accepts a mount after it
+// started, declares its dependencies, and frees the port on shutdown.
+func TestServesMountsAndShutsDown(t *testing.T) {
 	dir := t.TempDir()
-	ext, base, _ := startExt(t, dir)
+	ext, base, h, stop := startExt(t, dir)
 	if code, body := get(t, base+"/healthz", ""); code != 200 {
 		t.Fatalf("/healthz: %d %s", code, body)
 	}
-	a := ext.Store().Appender("acme")
+	if deps := ext.Dependencies(); len(deps) != 2 || deps[0] != ext.cfg.Auth || deps[1] != ext.cfg.Store {
+		t.Fatalf("dependencies %v", deps)
+	}
+	a := h.exts[ext.cfg.Store].(extlink.StoreProvider).Store().Appender("acme")
 	if err := a.Append("cpu", model.MetricMeta{}, model.Labels{{Name: "host", Value: "h1"}}, time.Now().UnixMilli(), 1); err != nil {
 		t.Fatal(err)
 	}
@@ -116,48 +146,42 @@ func TestServesSharesAndShutsDown(t *testing.T) {
 	if code, body := get(t, base+"/api/v1/extra", ""); code != 200 || body != "mounted" {
 		t.Fatalf("mounted route: %d %s", code, body)
 	}
-	if err := ext.Shutdown(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	// the store is closed and the port free: a new extension opens the same directory
-	ext2, base2, _ := startExt(t, dir)
-	defer ext2.Shutdown(context.Background())
+	stop()
+	// the store is closed and the port free: new extensions open the same directory
+	_, base2, _, stop2 := startExt(t, dir)
+	defer stop2()
 	if code, body := get(t, base2+"/api/v1/metrics", tok); code != 200 || !strings.Contains(body, `"cpu"`) {
 		t.Fatalf("after reopen: %d %s", code, body)
 	}
 }
 
-// A second opener of the same directory, or a busy port, fails Start instead of a later log.
-func TestStartFailsOnLockedDirAndBusyPort(t *testing.T) {
-	dir := t.TempDir()
-	ext, base, h := startExt(t, dir)
-	defer ext.Shutdown(context.Background())
-
+// A busy port fails Start instead of a later log line.
+func TestStartFailsOnBusyPort(t *testing.T) {
+	ext, base, h, stop := startExt(t, t.TempDir())
+	defer stop()
 	cfg := *ext.cfg
-	cfg.Endpoint = freeAddr(t)
-	other := newExtension(&cfg, extensiontest.NewNopSettings(Type))
-	if err := other.Start(context.Background(), h); err == nil {
-		other.Shutdown(context.Background())
-		t.Fatal("a second store on the same Badger directory started")
-	}
-	cfg2 := *ext.cfg
-	cfg2.Endpoint = strings.TrimPrefix(base, "http://")
-	cfg2.Storage.Badger.Dir = t.TempDir()
-	busy := newExtension(&cfg2, extensiontest.NewNopSettings(Type))
+	cfg.Endpoint = strings.TrimPrefix(base, "http://")
+	busy := newExtension(&cfg, extensiontest.NewNopSettings(Type))
 	if err := busy.Start(context.Background(), h); err == nil || !strings.Contains(err.Error(), "listen") {
 		t.Fatalf("busy port: got %v", err)
 	}
 }
 
-func TestStartNeedsAuthExtension(t *testing.T) {
+func TestStartNeedsAuthAndStoreExtensions(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
-	cfg.Auth = "luminateauth"
+	cfg.Auth = component.MustNewID("luminateauth")
+	cfg.Store = component.MustNewID("luminatestore")
 	cfg.Endpoint = freeAddr(t)
-	cfg.Storage.Badger.Dir = t.TempDir()
 	e := newExtension(cfg, extensiontest.NewNopSettings(Type))
 	err := e.Start(context.Background(), componenttest.NewNopHost())
 	if err == nil || !strings.Contains(err.Error(), "luminateauth") {
-		t.Fatalf("want an error naming the missing extension, got %v", err)
+		t.Fatalf("want an error naming the missing auth extension, got %v", err)
+	}
+	authID, authExt := startAuth(t)
+	h := host{Host: componenttest.NewNopHost(), exts: map[component.ID]component.Component{authID: authExt}}
+	err = e.Start(context.Background(), h)
+	if err == nil || !strings.Contains(err.Error(), "luminatestore") {
+		t.Fatalf("want an error naming the missing store extension, got %v", err)
 	}
 }
 
@@ -173,13 +197,13 @@ func TestConfig(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Endpoint != "127.0.0.1:18080" || cfg.Storage.Badger.Dir != "/var/lib/luminate" || cfg.Query.MaxSeries != 5000 || cfg.Query.DefaultTimeout != 5*time.Second {
+	if cfg.Endpoint != "127.0.0.1:18080" || cfg.Store.String() != "luminatestore" || cfg.Query.MaxSeries != 5000 || cfg.Query.DefaultTimeout != 5*time.Second {
 		t.Fatalf("unexpected config: %+v", cfg)
 	}
 	for _, bad := range []Config{
-		{Endpoint: "nope", Auth: "luminateauth", Storage: cfg.Storage},
-		{Endpoint: ":8080", Storage: cfg.Storage},
-		{Endpoint: ":8080", Auth: "luminateauth"},
+		{Endpoint: "nope", Auth: cfg.Auth, Store: cfg.Store},
+		{Endpoint: ":8080", Store: cfg.Store},
+		{Endpoint: ":8080", Auth: cfg.Auth},
 	} {
 		if err := bad.Validate(); err == nil {
 			t.Errorf("config %+v validated", bad)

@@ -1,7 +1,7 @@
 // Package queryextension runs the query server inside the collector as the extension
-// "luminatequery": it opens the process's one store (Badger allows one opener per directory),
-// serves the API on the front-door port, and shares both with the other components through
-// internal/extlink (exporters write to Store(), the JSON receiver Mounts its handler).
+// "luminatequery": it serves the API on the front-door port over the store of the luminatestore
+// extension, and lets the JSON receiver Mount its write handler there (internal/extlink), so
+// one base URL serves write and query.
 package queryextension
 
 import (
