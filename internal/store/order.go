@@ -20,10 +20,12 @@ func SortValueCounts(vs []ValueCount) {
 
 // RankGroups orders groups by Value (desc or asc as the query says; ties by key ascending so
 // that every engine gives the same answer) and keeps at most limit of them (limit <= 0: all).
+// Values within a relative 1e-12 of each other are ties: sums of the same numbers in another
+// order differ in the last bits, and the ranking must not depend on summation order.
 func RankGroups(gs []Group, order Order, limit int) []Group {
 	sort.Slice(gs, func(i, j int) bool {
 		a, b := gs[i].Value, gs[j].Value
-		if a != b {
+		if !nearlyEqual(a, b) {
 			if order == OrderAsc {
 				return a < b
 			}
@@ -51,4 +53,11 @@ func NearestRank(p float64, n int) int {
 	}
 	i := int(math.Ceil(x)) - 1
 	return max(0, min(i, n-1))
+}
+
+func nearlyEqual(a, b float64) bool {
+	if a == b {
+		return true
+	}
+	return math.Abs(a-b) <= 1e-12*math.Max(math.Abs(a), math.Abs(b))
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -27,6 +28,7 @@ type appender struct {
 	metrics  []*seriesindex.Metric
 	pts      []pendingPoint
 	newSIDs  map[seriesRef]struct{}
+	written  []chunkHour // blocks of this commit, for the compactor
 	hashBuf  []byte
 }
 
@@ -97,7 +99,7 @@ func (a *appender) metricIndex(name string, meta model.MetricMeta) int {
 	return i
 }
 
-func (a *appender) Rollback() { a.pts, a.newSIDs = nil, nil }
+func (a *appender) Rollback() { a.pts, a.newSIDs, a.written = nil, nil, nil }
 
 // Commit writes records that are not yet durable and one block per (metric, chunk, hour) in one
 // Badger transaction (split only if Badger refuses it as too big, records first), and returns
@@ -122,6 +124,10 @@ func (a *appender) Commit(ctx context.Context) error {
 		return fmt.Errorf("badgerstore: commit %d points: %w", len(a.pts), err)
 	}
 	a.markDurable()
+	now := time.Now()
+	for _, ch := range a.written {
+		a.s.compactor.noteWrite(ch, now)
+	}
 	return nil
 }
 
@@ -202,7 +208,9 @@ func (a *appender) writeBlocks(w *txnWriter) error {
 		var val []byte
 		val, scratch = sampleblock.Marshal(nil, block, scratch)
 		p := pts[i]
-		key := appendBlockKey(make([]byte, 0, blockKeyLen), a.tenant.ID, a.metrics[p.metric].ID, p.sid>>chunkBits, bucketOf(p.t), seq)
+		ch := chunkHour{tenant: a.tenant.ID, metric: a.metrics[p.metric].ID, chunk: p.sid >> chunkBits, bucket: bucketOf(p.t)}
+		a.written = append(a.written, ch)
+		key := appendBlockKey(make([]byte, 0, blockKeyLen), ch.tenant, ch.metric, ch.chunk, ch.bucket, seq)
 		seq++
 		w.set(key, val)
 		i = j

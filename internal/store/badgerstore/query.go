@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -141,74 +140,24 @@ func (sc *scan) chunk(it *badger.Iterator, chunk uint32, cs *chunkScratch, fn ru
 	return sc.runs(chunk, cs, fn)
 }
 
-// runs regroups a chunk's points by series (counting sort: blocks arrive in hour then write
-// order), drops points out of range or excluded by filters, restores time order and removes
-// duplicate timestamps (the later write wins).
+// runs hands fn each matching series' run of one chunk, in range, time-ordered and without
+// duplicate timestamps, then applies the points guard (overshooting by at most one chunk).
 func (sc *scan) runs(chunk uint32, cs *chunkScratch, fn runFunc) error {
-	var off [chunkSize + 1]int
 	base := chunk << chunkBits
 	groupOf := sc.p.groupOf
 	keep := func(p sampleblock.Point) bool {
 		sid := base + p.SID
 		return p.T >= sc.q.Start && p.T <= sc.q.End && int(sid) < len(groupOf) && groupOf[sid] >= 0
 	}
-	n := 0
-	for _, p := range cs.pts {
-		if keep(p) {
-			off[p.SID+1]++
-			n++
-		}
-	}
-	if n == 0 {
-		return nil
-	}
+	var n int
+	cs.sorted, n = regroup(cs.sorted, cs.pts, keep, func(sid uint32, run []sampleblock.Point) {
+		fn(base+sid, groupOf[base+sid], run)
+	})
 	if tot := sc.points.Add(int64(n)); sc.q.MaxPoints > 0 && tot > sc.q.MaxPoints {
 		return apierror.New(apierror.QueryTooLarge,
 			"query scans more than the maximum of %d points (query.max_points); narrow the range or add filters", sc.q.MaxPoints)
 	}
-	for i := 1; i <= chunkSize; i++ {
-		off[i] += off[i-1]
-	}
-	cs.sorted = slices.Grow(cs.sorted[:0], n)[:n]
-	pos := off
-	for _, p := range cs.pts {
-		if keep(p) {
-			cs.sorted[pos[p.SID]] = p
-			pos[p.SID]++
-		}
-	}
-	for sid := range chunkSize {
-		run := cs.sorted[off[sid]:off[sid+1]]
-		if len(run) == 0 {
-			continue
-		}
-		fn(base+uint32(sid), groupOf[base+uint32(sid)], timeOrder(run))
-	}
 	return nil
-}
-
-// timeOrder sorts a run by time (stable, so a later write stays after an earlier one with the
-// same timestamp) and keeps the last point of each timestamp.
-func timeOrder(run []sampleblock.Point) []sampleblock.Point {
-	sorted := true
-	for i := 1; i < len(run); i++ {
-		if run[i].T <= run[i-1].T {
-			sorted = false
-			break
-		}
-	}
-	if sorted {
-		return run
-	}
-	sort.SliceStable(run, func(i, j int) bool { return run[i].T < run[j].T })
-	out := run[:0]
-	for i, p := range run {
-		if i+1 < len(run) && run[i+1].T == p.T {
-			continue
-		}
-		out = append(out, p)
-	}
-	return out
 }
 
 // raw answers a range query without interval: points with their labels, in time order.

@@ -30,7 +30,10 @@ type Options struct {
 	NoSync bool
 	// Workers scanning chunks in parallel per query; 0 means GOMAXPROCS.
 	Workers int
-	Logger  *zap.Logger
+	// NoBackgroundCompaction leaves merging blocks to explicit CompactAll calls (benchmarks
+	// that measure the layout as written).
+	NoBackgroundCompaction bool
+	Logger                 *zap.Logger
 }
 
 // Store is the Badger engine.
@@ -44,7 +47,9 @@ type Store struct {
 	seq      uint64
 	seqLease uint64
 
-	closeOnce sync.Once
+	compactor  *compactor
+	background bool
+	closeOnce  sync.Once
 }
 
 var _ store.Store = (*Store)(nil)
@@ -69,7 +74,9 @@ func Open(opts Options) (*Store, error) {
 		WithNumCompactors(2).
 		WithMemTableSize(32 << 20).
 		WithNumMemtables(3).
-		WithMetricsEnabled(false)
+		WithMetricsEnabled(false).
+		// merging L0 into L1 on close drops the inputs of merged blocks and keeps restarts fast
+		WithCompactL0OnClose(true)
 	db, err := badger.Open(bo)
 	if err != nil {
 		return nil, fmt.Errorf("badgerstore: open %s: %w", opts.Dir, err)
@@ -81,6 +88,11 @@ func Open(opts Options) (*Store, error) {
 	if err := s.init(); err != nil {
 		_ = db.Close()
 		return nil, err
+	}
+	s.compactor = newCompactor(s)
+	if !opts.NoBackgroundCompaction {
+		s.background = true
+		go s.compactor.run()
 	}
 	return s, nil
 }
@@ -261,7 +273,12 @@ func (s *Store) Ping(context.Context) error {
 // Close implements store.Store.
 func (s *Store) Close() error {
 	var err error
-	s.closeOnce.Do(func() { err = s.db.Close() })
+	s.closeOnce.Do(func() {
+		if s.background {
+			s.compactor.close()
+		}
+		err = s.db.Close()
+	})
 	return err
 }
 

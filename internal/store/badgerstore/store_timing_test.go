@@ -30,34 +30,57 @@ func BenchmarkWorkload100k(b *testing.B) {
 	shape := workload.Default(time.Now().Add(-time.Hour).Truncate(time.Hour).UnixMilli())
 	shape.Customers = customers
 	dir := b.TempDir()
-	s, err := Open(Options{Dir: dir})
+	opts := Options{Dir: dir, NoBackgroundCompaction: true}
+	s, err := Open(opts)
 	if err != nil {
 		b.Fatal(err)
 	}
 	points, elapsed := writeWorkload(b, s, shape, 4, 5000)
 	var mem runtime.MemStats
 	runtime.ReadMemStats(&mem)
-	// bytes per point after a clean close (memtables flushed), then reopen for queries
-	t0 := time.Now()
-	if err := s.Close(); err != nil {
-		b.Fatal(err)
-	}
-	closeDur := time.Since(t0)
-	size := dirSize(b, dir)
-	t0 = time.Now()
-	if s, err = Open(Options{Dir: dir}); err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	openDur := time.Since(t0)
+	s, size, openDur := reopen(b, s, opts)
 	b.Run("write", func(b *testing.B) {
 		b.ReportMetric(float64(points)/elapsed.Seconds(), "points/s")
 		b.ReportMetric(float64(size)/float64(points), "bytes/point")
 		b.ReportMetric(float64(mem.HeapInuse)/(1<<20), "heap-MiB")
-		b.ReportMetric(ms(closeDur), "close-ms")
 		b.ReportMetric(ms(openDur), "open-ms")
 	})
+	runQueries(b, s, shape, "fresh")
 
+	// the layout after the compactor merged each chunk-hour (what older data looks like)
+	t0 := time.Now()
+	if _, err := s.CompactAll(); err != nil {
+		b.Fatal(err)
+	}
+	compactDur := time.Since(t0)
+	s, _, _ = reopen(b, s, opts) // flushes the memtable holding the merged blocks
+	if err := s.Settle(); err != nil {
+		b.Fatal(err)
+	}
+	s, size, _ = reopen(b, s, opts)
+	defer s.Close()
+	b.Run("compact", func(b *testing.B) {
+		b.ReportMetric(float64(size)/float64(points), "bytes/point")
+		b.ReportMetric(float64(points)/compactDur.Seconds(), "points/s")
+	})
+	runQueries(b, s, shape, "compacted")
+}
+
+// reopen closes s (flushing memtables), measures the directory, and opens it again.
+func reopen(b *testing.B, s *Store, opts Options) (*Store, int64, time.Duration) {
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	size := dirSize(b, opts.Dir)
+	t0 := time.Now()
+	s, err := Open(opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s, size, time.Since(t0)
+}
+
+func runQueries(b *testing.B, s *Store, shape workload.Shape, phase string) {
 	end := shape.T(shape.Points - 1)
 	queries := []struct {
 		name string
@@ -68,7 +91,7 @@ func BenchmarkWorkload100k(b *testing.B) {
 		{"rate-by-region", store.Query{Metric: "requests_total", Kind: store.KindRate, GroupBy: []string{"region"}}},
 		{"one-customer-1m", store.Query{Metric: "api_latency", Kind: store.KindAggregate, Agg: store.Aggregation{Func: store.AggAvg},
 			GroupBy: []string{"endpoint"}, Interval: 60_000,
-			Filters: []store.Filter{{Key: "customer_id", Op: store.OpEq, Values: []string{workload.Customer(customers / 2)}}}}},
+			Filters: []store.Filter{{Key: "customer_id", Op: store.OpEq, Values: []string{workload.Customer(shape.Customers / 2)}}}}},
 	}
 	for _, qc := range queries {
 		q := qc.q
@@ -76,7 +99,7 @@ func BenchmarkWorkload100k(b *testing.B) {
 		if q.Limit == 0 {
 			q.Limit = 1000
 		}
-		b.Run(qc.name, func(b *testing.B) {
+		b.Run(phase+"/"+qc.name, func(b *testing.B) {
 			runs := max(b.N, 20)
 			var ds []time.Duration
 			var res *store.Result
