@@ -81,3 +81,16 @@ func (c *Config) verifierConfig() (auth.Config, error) {
 	}
 	return ac, nil
 }
+
+// NewVerifier builds the verifier c describes; the standalone query server (cmd/luminate-query)
+// shares this config block so both check tokens the same way.
+func (c *Config) NewVerifier() (*auth.Verifier, error) {
+	ac, err := c.verifierConfig()
+	if err != nil {
+		return nil, err
+	}
+	return auth.NewVerifier(ac)
+}
+
+// DefaultConfig is the extension's default configuration.
+func DefaultConfig() *Config { return createDefaultConfig().(*Config) }
