@@ -6,6 +6,7 @@ package extlink
 
 import (
 	"fmt"
+	"reflect"
 
 	"github.com/gofiber/fiber/v2"
 	"go.opentelemetry.io/collector/component"
@@ -38,7 +39,7 @@ func Find[T any](host component.Host, id component.ID) (T, error) {
 	}
 	t, ok := ext.(T)
 	if !ok {
-		return zero, fmt.Errorf("extension %q is a %T, which does not provide %T", id, ext, zero)
+		return zero, fmt.Errorf("extension %q is a %T, which does not provide %v", id, ext, reflect.TypeFor[T]())
 	}
 	return t, nil
 }
