@@ -25,7 +25,10 @@ func SortValueCounts(vs []ValueCount) {
 func RankGroups(gs []Group, order Order, limit int) []Group {
 	sort.Slice(gs, func(i, j int) bool {
 		a, b := gs[i].Value, gs[j].Value
-		if !nearlyEqual(a, b) {
+		if an, bn := math.IsNaN(a), math.IsNaN(b); an != bn {
+			return bn // a value without an answer (avg of no observations) ranks last
+		}
+		if !math.IsNaN(a) && !nearlyEqual(a, b) {
 			if order == OrderAsc {
 				return a < b
 			}

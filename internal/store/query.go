@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 
+	"github.com/luminate-metrics/luminate/internal/apierror"
 	"github.com/luminate-metrics/luminate/internal/model"
 )
 
@@ -215,4 +216,42 @@ func BucketStart(t, interval int64) int64 {
 		b -= interval
 	}
 	return b
+}
+
+// PointAppender is implemented by appenders that keep start times and histograms (what OTLP
+// sends). AppendPoint with only T and V set is Append.
+type PointAppender interface {
+	AppendPoint(metric string, meta model.MetricMeta, labels model.Labels, p model.Point) error
+}
+
+// IsHistogram reports whether a metric type stores histogram points.
+func IsHistogram(t model.MetricType) bool {
+	return t == model.TypeHistogram || t == model.TypeExpHistogram
+}
+
+// CheckHistogramQuery refuses what is not defined on a histogram metric: a raw range (a point
+// is a distribution, not a value) and last, integral and twa. Every engine calls it, so all
+// refuse alike.
+func CheckHistogramQuery(q *Query) error {
+	if q.Kind == KindRange && q.Interval == 0 {
+		return apierror.New(apierror.InvalidQuery, "metric %q is a histogram: a raw range query has no single value per point; use an aggregate (count, sum, avg, min, max, pNN) or a range with interval", q.Metric)
+	}
+	if q.Kind == KindRate {
+		return nil
+	}
+	switch q.Agg.Func {
+	case AggLast, AggIntegral, AggTWA:
+		return apierror.New(apierror.InvalidQuery, "aggregation %s is not defined for histogram metric %q; use count, sum, avg, min, max or a percentile", q.Agg, q.Metric)
+	}
+	return nil
+}
+
+// KindConflict is the error for a point whose kind (histogram or value) differs from its
+// metric's type.
+func KindConflict(metric string, have model.MetricType, histogram bool) error {
+	got := "a value"
+	if histogram {
+		got = "a histogram"
+	}
+	return apierror.New(apierror.InvalidRequest, "metric %q is a %s; refusing %s point (one metric name, one kind of data)", metric, have, got)
 }

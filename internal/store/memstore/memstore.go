@@ -28,7 +28,7 @@ type metric struct {
 
 type series struct {
 	labels  model.Labels
-	samples []model.Sample // in write order; duplicates resolved at read time (last write wins)
+	samples []model.Point // in write order; duplicates resolved at read time (last write wins)
 }
 
 // New returns an empty store.
@@ -42,7 +42,7 @@ type pending struct {
 	metric string
 	meta   model.MetricMeta
 	labels model.Labels
-	s      model.Sample
+	p      model.Point
 }
 
 type appender struct {
@@ -55,7 +55,21 @@ type appender struct {
 func (s *Store) Appender(tenant string) store.Appender { return &appender{s: s, ten: tenant} }
 
 func (a *appender) Append(name string, meta model.MetricMeta, ls model.Labels, t int64, v float64) error {
-	a.buf = append(a.buf, pending{metric: strings.Clone(name), meta: meta, labels: ls.Copy(), s: model.Sample{T: t, V: v}})
+	return a.AppendPoint(name, meta, ls, model.Point{T: t, V: v})
+}
+
+// AppendPoint implements store.PointAppender.
+func (a *appender) AppendPoint(name string, meta model.MetricMeta, ls model.Labels, p model.Point) error {
+	a.s.mu.RLock()
+	m := a.s.tenants[a.ten][name]
+	a.s.mu.RUnlock()
+	if m != nil && store.IsHistogram(m.meta.Type) != (p.Hist != nil) {
+		return store.KindConflict(name, m.meta.Type, p.Hist != nil)
+	}
+	if p.Hist != nil {
+		p.Hist = p.Hist.Clone()
+	}
+	a.buf = append(a.buf, pending{metric: strings.Clone(name), meta: meta, labels: ls.Copy(), p: p})
 	return nil
 }
 
@@ -79,7 +93,7 @@ func (a *appender) Commit(context.Context) error {
 			sr = &series{labels: p.labels}
 			m.series[k] = sr
 		}
-		sr.samples = append(sr.samples, p.s)
+		sr.samples = append(sr.samples, p.p)
 	}
 	a.buf = nil
 	return nil

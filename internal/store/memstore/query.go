@@ -33,6 +33,11 @@ func (s *Store) Query(ctx context.Context, q *store.Query) (*store.Result, error
 	if err != nil {
 		return nil, err
 	}
+	if store.IsHistogram(m.meta.Type) {
+		if err := store.CheckHistogramQuery(q); err != nil {
+			return nil, err
+		}
+	}
 	var runs []run
 	res := &store.Result{}
 	matched := int64(0)
@@ -59,19 +64,23 @@ func (s *Store) Query(ctx context.Context, q *store.Query) (*store.Result, error
 		res.Points = rawPoints(runs, q)
 		return res, nil
 	}
+	if store.IsHistogram(m.meta.Type) {
+		res.Groups = histogramGroups(runs, q, m.meta)
+		return res, nil
+	}
 	res.Groups = groups(runs, q, m.meta)
 	return res, nil
 }
 
 type run struct {
 	labels model.Labels
-	pts    []model.Sample
+	pts    []model.Point
 }
 
 // inRange returns the points in [start, end], sorted by time, one per timestamp (the last
 // written wins).
-func inRange(all []model.Sample, start, end int64) []model.Sample {
-	var pts []model.Sample
+func inRange(all []model.Point, start, end int64) []model.Point {
+	var pts []model.Point
 	for _, p := range all {
 		if p.T >= start && p.T <= end {
 			pts = append(pts, p)
@@ -121,7 +130,7 @@ type acc struct {
 	increase float64
 }
 
-func (a *acc) add(p model.Sample) {
+func (a *acc) add(p model.Point) {
 	if len(a.vals) == 0 || p.T > a.lastT || (p.T == a.lastT && p.V > a.lastV) {
 		a.lastT, a.lastV = p.T, p.V
 	}
@@ -188,7 +197,7 @@ func groups(runs []run, q *store.Query, meta model.MetricMeta) []store.Group {
 }
 
 // addPair adds what point i contributes to pair-based aggregations.
-func addPair(a *acc, pts []model.Sample, i int, meta model.MetricMeta) {
+func addPair(a *acc, pts []model.Point, i int, meta model.MetricMeta) {
 	p := pts[i]
 	if meta.Temporality == model.TemporalityDelta {
 		a.increase += p.V
@@ -204,8 +213,9 @@ func addPair(a *acc, pts []model.Sample, i int, meta model.MetricMeta) {
 		return
 	}
 	inc := p.V - prev.V
-	if inc < 0 && meta.Type != model.TypeUpDownCounter {
-		inc = p.V // a counter reset, as Prometheus handles it
+	restarted := p.Start != 0 && p.Start != prev.Start
+	if restarted || (inc < 0 && meta.Type != model.TypeUpDownCounter) {
+		inc = p.V // a reset: a new start time, or a counter that went down (as Prometheus)
 	}
 	a.increase += inc
 }

@@ -35,6 +35,10 @@ func RandomData(t testing.TB, seed uint64, stores ...store.Store) int {
 		v      float64
 	}
 	n := 0
+	var hists [6][]P
+	if all(stores, SupportsPoints) {
+		hists = randomHistograms(r)
+	}
 	for commit := range 6 {
 		var pts []P
 		for _, m := range diffMetrics {
@@ -71,6 +75,7 @@ func RandomData(t testing.TB, seed uint64, stores ...store.Store) int {
 			p.V += 1000
 			pts = append(pts, p)
 		}
+		pts = append(pts, hists[commit]...)
 		for _, s := range stores {
 			Write(t, s, "acme", pts)
 		}
@@ -79,9 +84,100 @@ func RandomData(t testing.TB, seed uint64, stores ...store.Store) int {
 	return n
 }
 
+func all(ss []store.Store, f func(store.Store) bool) bool {
+	for _, s := range ss {
+		if !f(s) {
+			return false
+		}
+	}
+	return true
+}
+
+var histMetrics = []struct {
+	name string
+	meta model.MetricMeta
+}{
+	{"http.server.duration", model.MetricMeta{Type: model.TypeHistogram, Temporality: model.TemporalityCumulative, Unit: "ms"}},
+	{"rpc.duration", model.MetricMeta{Type: model.TypeExpHistogram, Temporality: model.TemporalityDelta, Unit: "ms"}},
+}
+
+// randomHistograms makes 300 series per histogram metric, each a time-ordered sequence (the
+// cumulative ones growing, with restarts), and deals the points out to 6 commits at random.
+func randomHistograms(r *rand.Rand) [6][]P {
+	var out [6][]P
+	bounds := [][]float64{{5, 10, 25, 50, 100, 250}, {10, 50, 100}}
+	for _, m := range histMetrics {
+		for s := range 300 {
+			ls := map[string]string{"customer_id": fmt.Sprint("c", s%37), "endpoint": fmt.Sprint("/e", s%5)}
+			if s%4 != 0 {
+				ls["region"] = []string{"us", "eu", "ap"}[s%3]
+			}
+			b := bounds[s%2] // two bucket layouts merge in some groups
+			var cum *model.Histogram
+			start := -sec(3600)
+			t := r.Int64N(sec(600))
+			for range 2 + r.IntN(6) {
+				t += sec(60) + r.Int64N(sec(1800))
+				var h *model.Histogram
+				if m.meta.Type == model.TypeExpHistogram {
+					h = randomExp(r)
+				} else {
+					inc := randomExplicit(r, b)
+					if cum == nil || r.IntN(10) == 0 {
+						cum, start = inc, t-r.Int64N(sec(30)) // a (re)start
+					} else {
+						cum = addExplicit(cum, inc)
+					}
+					h = cum.Clone()
+				}
+				c := r.IntN(6)
+				out[c] = append(out[c], P{Metric: m.name, Meta: m.meta, Labels: ls, T: t, Start: start, Hist: h})
+			}
+		}
+	}
+	return out
+}
+
+func randomExplicit(r *rand.Rand, bounds []float64) *model.Histogram {
+	h := &model.Histogram{Bounds: bounds, Counts: make([]uint64, len(bounds)+1), HasSum: true}
+	for i := range h.Counts {
+		c := uint64(r.IntN(8))
+		h.Counts[i] = c
+		h.Count += c
+		h.Sum += float64(c) * (float64(i)*20 + 3)
+	}
+	return h
+}
+
+func addExplicit(a, b *model.Histogram) *model.Histogram {
+	c := a.Clone()
+	c.Count += b.Count
+	c.Sum += b.Sum
+	for i := range c.Counts {
+		c.Counts[i] += b.Counts[i]
+	}
+	return c
+}
+
+func randomExp(r *rand.Rand) *model.Histogram {
+	h := &model.Histogram{Exp: true, Scale: int32(2 + r.IntN(4)), HasSum: true, PosOffset: int32(10 + r.IntN(10)),
+		ZeroCount: uint64(r.IntN(2)), HasMin: true, Min: 1, HasMax: true, Max: 1e6}
+	h.Pos = make([]uint64, 1+r.IntN(12))
+	for i := range h.Pos {
+		h.Pos[i] = uint64(r.IntN(6))
+		h.Count += h.Pos[i]
+	}
+	h.Count += h.ZeroCount
+	h.Sum = float64(h.Count) * 50
+	return h
+}
+
 // RandomQuery draws a query over the random data.
 func RandomQuery(r *rand.Rand) *store.Query {
 	m := diffMetrics[r.IntN(len(diffMetrics))]
+	if r.IntN(3) == 0 {
+		m = histMetrics[r.IntN(len(histMetrics))]
+	}
 	from := r.Int64N(sec(3 * 3600))
 	to := from + r.Int64N(sec(3*3600))
 	if r.IntN(4) == 0 {
