@@ -19,9 +19,10 @@ import (
 
 // Point is one sample of a chunk-local series.
 type Point struct {
-	SID uint32 // series number inside its chunk
-	T   int64  // Unix ms
-	V   float64
+	SID   uint32 // series number inside its chunk
+	T     int64  // Unix ms
+	V     float64
+	Start int64 // start time of a cumulative series (Unix ms), 0 when unknown
 }
 
 const (
@@ -31,6 +32,7 @@ const (
 	flagRaw   = 1 << 1 // values are float64 bits XOR the previous value of the run
 	flagDense = 1 << 2 // series first..first+n-1, one point each: only `first` is stored
 	flagConst = 1 << 3 // every timestamp equals the base: no timestamp column
+	flagStart = 1 << 4 // a start-time column follows the timestamps (OTLP cumulative sums)
 
 	maxScale = 15 // 10^15 keeps the scaled integers of sensible metrics below 2^53
 )
@@ -83,6 +85,9 @@ func Marshal(dst []byte, pts []Point, scratch []byte) (out, scratchOut []byte) {
 	if pts[0].T == base && pts[len(pts)-1].T == base && isConst(pts) {
 		flags |= flagConst
 	}
+	if hasStart(pts) {
+		flags |= flagStart
+	}
 	body := marshalBody(scratch[:0], pts, base, scale, flags)
 	head := len(dst)
 	dst = append(dst, version, flags)
@@ -112,6 +117,15 @@ func isDense(pts []Point) bool {
 	return true
 }
 
+func hasStart(pts []Point) bool {
+	for _, p := range pts {
+		if p.Start != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func isConst(pts []Point) bool {
 	for _, p := range pts {
 		if p.T != pts[0].T {
@@ -130,6 +144,17 @@ func marshalBody(b []byte, pts []Point, base int64, scale int, flags byte) []byt
 				prev = pts[i-1].T
 			}
 			b = binary.AppendVarint(b, p.T-prev)
+		}
+	}
+	if flags&flagStart != 0 {
+		// start times repeat within a series (and usually across the series of one process):
+		// deltas from the previous start of the run, the first from the base timestamp
+		for i, p := range pts {
+			prev := base
+			if i > 0 && pts[i-1].SID == p.SID {
+				prev = pts[i-1].Start
+			}
+			b = binary.AppendVarint(b, p.Start-prev)
 		}
 	}
 	return marshalValues(b, pts, scale, flags&flagRaw == 0)
@@ -263,6 +288,19 @@ func unmarshalBody(dst []Point, body []byte, n int, base int64, scale int, flags
 				prev = pts[i-1].T
 			}
 			pts[i].T = prev + r.varint()
+		}
+	}
+	if flags&flagStart != 0 {
+		for i := range pts {
+			prev := base
+			if i > 0 && pts[i-1].SID == pts[i].SID {
+				prev = pts[i-1].Start
+			}
+			pts[i].Start = prev + r.varint()
+		}
+	} else {
+		for i := range pts {
+			pts[i].Start = 0
 		}
 	}
 	unmarshalValues(&r, pts, scale, flags&flagRaw != 0)

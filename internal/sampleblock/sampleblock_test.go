@@ -19,7 +19,7 @@ func roundTrip(t testing.TB, pts []Point) []byte {
 	}
 	for i := range pts {
 		g, w := got[i], pts[i]
-		if g.SID != w.SID || g.T != w.T || math.Float64bits(g.V) != math.Float64bits(w.V) {
+		if g.SID != w.SID || g.T != w.T || g.Start != w.Start || math.Float64bits(g.V) != math.Float64bits(w.V) {
 			t.Fatalf("point %d: got %+v, want %+v", i, g, w)
 		}
 	}
@@ -59,6 +59,25 @@ func TestRoundTripNegativeTimesAndLongRuns(t *testing.T) {
 	roundTrip(t, pts)
 }
 
+func TestStartTimes(t *testing.T) {
+	var pts []Point
+	for s := range uint32(4) {
+		for i := range 5 {
+			start := int64(1735600000000) + int64(s)*1000
+			if s == 2 && i >= 3 {
+				start = 1735603230000 // a restart
+			}
+			pts = append(pts, Point{SID: s, T: 1735603200000 + int64(i)*10000, V: float64(100 + i), Start: start})
+		}
+	}
+	roundTrip(t, pts)
+	// a block without start times carries no start column
+	enc, _ := Marshal(nil, []Point{{SID: 0, T: 5, V: 1}}, nil)
+	if enc[1]&flagStart != 0 {
+		t.Fatal("start flag set without start times")
+	}
+}
+
 func TestRandomRoundTrip(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for iter := range 200 {
@@ -66,6 +85,9 @@ func TestRandomRoundTrip(t *testing.T) {
 		pts := make([]Point, n)
 		for i := range pts {
 			pts[i] = Point{SID: uint32(r.IntN(256)), T: 1735603200000 + r.Int64N(3600000), V: randValue(r, iter)}
+			if iter%3 == 0 {
+				pts[i].Start = 1735600000000 + r.Int64N(4)*1000
+			}
 		}
 		slices.SortFunc(pts, func(a, b Point) int {
 			if a.SID != b.SID {

@@ -12,6 +12,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/luminate-metrics/luminate/internal/apierror"
+	"github.com/luminate-metrics/luminate/internal/histblock"
 	"github.com/luminate-metrics/luminate/internal/model"
 	"github.com/luminate-metrics/luminate/internal/sampleblock"
 	"github.com/luminate-metrics/luminate/internal/seriesindex"
@@ -37,6 +38,8 @@ type pendingPoint struct {
 	sid    uint32
 	t      int64
 	v      float64
+	start  int64
+	hist   *model.Histogram // nil for a value point
 }
 
 type seriesRef struct {
@@ -50,14 +53,22 @@ func (s *Store) Appender(tenant string) store.Appender {
 }
 
 func (a *appender) Append(name string, meta model.MetricMeta, ls model.Labels, t int64, v float64) error {
-	if t < 0 || t > maxStorableT {
-		return apierror.New(apierror.InvalidRequest, "timestamp %d ms is outside the storable range [0, %d]", t, int64(maxStorableT))
+	return a.AppendPoint(name, meta, ls, model.Point{T: t, V: v})
+}
+
+// AppendPoint implements store.PointAppender: values with start times, and histograms.
+func (a *appender) AppendPoint(name string, meta model.MetricMeta, ls model.Labels, p model.Point) error {
+	if p.T < 0 || p.T > maxStorableT {
+		return apierror.New(apierror.InvalidRequest, "timestamp %d ms is outside the storable range [0, %d]", p.T, int64(maxStorableT))
 	}
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return apierror.New(apierror.InvalidRequest, "value %v is not a finite number", v)
+	if p.Hist == nil && (math.IsNaN(p.V) || math.IsInf(p.V, 0)) {
+		return apierror.New(apierror.InvalidRequest, "value %v is not a finite number", p.V)
 	}
 	mi := a.metricIndex(name, meta)
 	m := a.metrics[mi]
+	if mt := m.Meta().Type; store.IsHistogram(mt) != (p.Hist != nil) {
+		return store.KindConflict(name, mt, p.Hist != nil)
+	}
 	var key seriesindex.Key
 	key, a.hashBuf = seriesindex.HashLabels(ls, a.hashBuf)
 	sid, pending, ok := m.Lookup(key)
@@ -73,7 +84,11 @@ func (a *appender) Append(name string, meta model.MetricMeta, ls model.Labels, t
 		}
 		a.newSIDs[seriesRef{mi, sid}] = struct{}{}
 	}
-	a.pts = append(a.pts, pendingPoint{metric: mi, sid: sid, t: t, v: v})
+	pp := pendingPoint{metric: mi, sid: sid, t: p.T, v: p.V, start: p.Start}
+	if p.Hist != nil {
+		pp.hist = p.Hist.Clone() // the caller may reuse its histogram
+	}
+	a.pts = append(a.pts, pp)
 	return nil
 }
 
@@ -177,7 +192,7 @@ func (a *appender) writeBlocks(w *txnWriter) error {
 	pts := a.pts
 	slices.SortStableFunc(pts, func(x, y pendingPoint) int {
 		return cmp.Or(
-			cmp.Compare(x.metric, y.metric),
+			cmp.Compare(x.metric, y.metric), // a metric has one kind: values or histograms
 			cmp.Compare(x.sid>>chunkBits, y.sid>>chunkBits),
 			cmp.Compare(bucketOf(x.t), bucketOf(y.t)),
 			cmp.Compare(x.sid, y.sid),
@@ -201,16 +216,25 @@ func (a *appender) writeBlocks(w *txnWriter) error {
 		for j < len(pts) && sameBlock(pts[i], pts[j]) {
 			j++
 		}
-		block = block[:0]
-		for _, p := range pts[i:j] {
-			block = append(block, sampleblock.Point{SID: p.sid & (chunkSize - 1), T: p.t, V: p.v})
-		}
-		var val []byte
-		val, scratch = sampleblock.Marshal(nil, block, scratch)
 		p := pts[i]
-		ch := chunkHour{tenant: a.tenant.ID, metric: a.metrics[p.metric].ID, chunk: p.sid >> chunkBits, bucket: bucketOf(p.t)}
+		ch := chunkHour{pfx: pfxBlock, tenant: a.tenant.ID, metric: a.metrics[p.metric].ID, chunk: p.sid >> chunkBits, bucket: bucketOf(p.t)}
+		var val []byte
+		if p.hist != nil {
+			ch.pfx = pfxHistBlock
+			hb := make([]histblock.Point, 0, j-i)
+			for _, p := range pts[i:j] {
+				hb = append(hb, histblock.Point{SID: p.sid & (chunkSize - 1), T: p.t, Start: p.start, H: p.hist})
+			}
+			val = histblock.Marshal(nil, hb)
+		} else {
+			block = block[:0]
+			for _, p := range pts[i:j] {
+				block = append(block, sampleblock.Point{SID: p.sid & (chunkSize - 1), T: p.t, V: p.v, Start: p.start})
+			}
+			val, scratch = sampleblock.Marshal(nil, block, scratch)
+		}
 		a.written = append(a.written, ch)
-		key := appendBlockKey(make([]byte, 0, blockKeyLen), ch.tenant, ch.metric, ch.chunk, ch.bucket, seq)
+		key := appendBlockKeyKind(make([]byte, 0, blockKeyLen), ch.pfx, ch.tenant, ch.metric, ch.chunk, ch.bucket, seq)
 		seq++
 		w.set(key, val)
 		i = j

@@ -10,6 +10,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"go.uber.org/zap"
 
+	"github.com/luminate-metrics/luminate/internal/histblock"
 	"github.com/luminate-metrics/luminate/internal/sampleblock"
 )
 
@@ -32,6 +33,7 @@ const (
 )
 
 type chunkHour struct {
+	pfx                           byte // pfxBlock or pfxHistBlock
 	tenant, metric, chunk, bucket uint32
 }
 
@@ -99,9 +101,9 @@ func (c *compactor) close() {
 func (c *compactor) scanExisting() error {
 	counts := map[chunkHour]int{}
 	err := c.s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{pfxBlock}})
+		it := txn.NewIterator(badger.IteratorOptions{})
 		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
+		for it.Seek([]byte{pfxBlock}); it.Valid() && it.Item().Key()[0] <= pfxHistBlock; it.Next() {
 			select {
 			case <-c.stop:
 				return nil
@@ -129,6 +131,7 @@ func (c *compactor) scanExisting() error {
 
 func chunkHourOf(k []byte) chunkHour {
 	return chunkHour{
+		pfx:    k[0],
 		tenant: binary.BigEndian.Uint32(k[1:]), metric: binary.BigEndian.Uint32(k[5:]),
 		chunk: binary.BigEndian.Uint32(k[9:]), bucket: binary.BigEndian.Uint32(k[13:]),
 	}
@@ -194,11 +197,12 @@ func (c *compactor) compact(ch chunkHour) error {
 }
 
 func (c *compactor) mergeIn(txn *badger.Txn, ch chunkHour) (int, error) {
-	prefix := appendBlockKey(nil, ch.tenant, ch.metric, ch.chunk, ch.bucket, 0)[:blockKeyLen-8]
+	prefix := appendBlockKeyKind(nil, ch.pfx, ch.tenant, ch.metric, ch.chunk, ch.bucket, 0)[:blockKeyLen-8]
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 	defer it.Close()
 	var keys [][]byte
 	var pts []sampleblock.Point
+	var hpts []histblock.Point
 	var buf []byte
 	bytesIn := 0
 	for it.Rewind(); it.Valid(); it.Next() {
@@ -207,7 +211,11 @@ func (c *compactor) mergeIn(txn *badger.Txn, ch chunkHour) (int, error) {
 		err := item.Value(func(v []byte) error {
 			bytesIn += len(v)
 			var err error
-			pts, buf, err = sampleblock.Unmarshal(pts, v, buf)
+			if ch.pfx == pfxHistBlock {
+				hpts, err = histblock.Unmarshal(hpts, v)
+			} else {
+				pts, buf, err = sampleblock.Unmarshal(pts, v, buf)
+			}
 			return err
 		})
 		if err != nil {
@@ -217,14 +225,20 @@ func (c *compactor) mergeIn(txn *badger.Txn, ch chunkHour) (int, error) {
 	if len(keys) < 2 {
 		return len(keys), nil
 	}
-	merged := make([]sampleblock.Point, 0, len(pts))
-	regroup(nil, pts, func(sampleblock.Point) bool { return true }, func(sid uint32, run []sampleblock.Point) {
-		for _, p := range run {
-			p.SID = sid
-			merged = append(merged, p)
-		}
-	})
-	val, _ := sampleblock.Marshal(nil, merged, buf)
+	var val []byte
+	if ch.pfx == pfxHistBlock {
+		merged := make([]histblock.Point, 0, len(hpts))
+		regroupHist(nil, hpts, func(*histblock.Point) bool { return true }, func(_ uint32, run []histblock.Point) {
+			merged = append(merged, run...)
+		})
+		val = histblock.Marshal(nil, merged)
+	} else {
+		merged := make([]sampleblock.Point, 0, len(pts))
+		regroup(nil, pts, func(sampleblock.Point) bool { return true }, func(_ uint32, run []sampleblock.Point) {
+			merged = append(merged, run...)
+		})
+		val, _ = sampleblock.Marshal(nil, merged, buf)
+	}
 	last := keys[len(keys)-1]
 	if err := txn.Set(last, val); err != nil {
 		return 0, err

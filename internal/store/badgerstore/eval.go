@@ -101,8 +101,9 @@ func (e *evaluator) series(g int32, run []sampleblock.Point) {
 			pc.covered = dt
 			if !delta {
 				inc := p.V - prev.V
-				if inc < 0 && e.meta.Type != model.TypeUpDownCounter {
-					inc = p.V // counter reset
+				restarted := p.Start != 0 && p.Start != prev.Start
+				if restarted || (inc < 0 && e.meta.Type != model.TypeUpDownCounter) {
+					inc = p.V // a reset: a new start time, or a counter that went down
 				}
 				pc.increase = inc
 			}

@@ -14,6 +14,7 @@ const (
 	pfxMetric    = 0x11
 	pfxSeries    = 0x12
 	pfxBlock     = 0x20
+	pfxHistBlock = 0x21
 	pfxRetention = 0x30
 )
 
@@ -50,7 +51,12 @@ func seriesBlockKey(tenantID, metricID uint32, seq uint64) []byte {
 const blockKeyLen = 25
 
 func appendBlockKey(b []byte, tenantID, metricID, chunk, bucket uint32, seq uint64) []byte {
-	b = append(b, pfxBlock)
+	return appendBlockKeyKind(b, pfxBlock, tenantID, metricID, chunk, bucket, seq)
+}
+
+// appendBlockKeyKind is appendBlockKey for sample (pfxBlock) or histogram (pfxHistBlock) blocks.
+func appendBlockKeyKind(b []byte, pfx byte, tenantID, metricID, chunk, bucket uint32, seq uint64) []byte {
+	b = append(b, pfx)
 	b = binary.BigEndian.AppendUint32(b, tenantID)
 	b = binary.BigEndian.AppendUint32(b, metricID)
 	b = binary.BigEndian.AppendUint32(b, chunk)
@@ -60,7 +66,11 @@ func appendBlockKey(b []byte, tenantID, metricID, chunk, bucket uint32, seq uint
 
 // blockPrefix is the prefix of every block of one metric (chunk == nil) or of one chunk.
 func blockPrefix(tenantID, metricID uint32) []byte {
-	b := binary.BigEndian.AppendUint32([]byte{pfxBlock}, tenantID)
+	return blockPrefixKind(pfxBlock, tenantID, metricID)
+}
+
+func blockPrefixKind(pfx byte, tenantID, metricID uint32) []byte {
+	b := binary.BigEndian.AppendUint32([]byte{pfx}, tenantID)
 	return binary.BigEndian.AppendUint32(b, metricID)
 }
 
@@ -70,7 +80,7 @@ type blockKey struct {
 }
 
 func parseBlockKey(k []byte) (blockKey, error) {
-	if len(k) != blockKeyLen || k[0] != pfxBlock {
+	if len(k) != blockKeyLen || (k[0] != pfxBlock && k[0] != pfxHistBlock) {
 		return blockKey{}, fmt.Errorf("badgerstore: block key of %d bytes (want %d)", len(k), blockKeyLen)
 	}
 	return blockKey{

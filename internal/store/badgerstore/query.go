@@ -2,6 +2,7 @@ package badgerstore
 
 import (
 	"context"
+	"errors"
 	"encoding/binary"
 	"fmt"
 	"sort"
@@ -29,10 +30,13 @@ func (s *Store) Query(ctx context.Context, q *store.Query) (*store.Result, error
 			"query matches %d series, more than the maximum of %d (query.max_series); add filters", p.matched, q.MaxSeries)
 	}
 	sc := &scan{s: s, q: q, p: p, tenantID: s.idx.Tenant(q.Tenant).ID, metricID: m.ID}
+	meta := m.Meta()
+	if store.IsHistogram(meta.Type) {
+		return sc.queryHistograms(ctx, meta)
+	}
 	if q.Kind == store.KindRange && q.Interval == 0 {
 		return sc.raw(ctx)
 	}
-	meta := m.Meta()
 	workers := make([]*evaluator, min(s.workers, max(1, len(p.chunks))))
 	for i := range workers {
 		if workers[i], err = newEvaluator(q, meta, len(p.keys)); err != nil {
@@ -61,9 +65,28 @@ type scan struct {
 	points             atomic.Int64 // in-range points so far, for the MaxPoints guard
 }
 
-// run calls fn(worker, series, group, run) for every matching series with points in range, from
-// `workers` goroutines; fn is never called concurrently for the same worker.
+// run calls fn(worker, series, group, run) for every matching series with value points in
+// range, from `workers` goroutines; fn is never called concurrently for the same worker.
 func (sc *scan) run(ctx context.Context, workers int, fn func(w int, sid uint32, g int32, run []sampleblock.Point)) error {
+	scratch := make([]chunkScratch, workers)
+	return sc.forChunks(ctx, workers, pfxBlock, func(w int, it *badger.Iterator, chunk uint32) error {
+		cs := &scratch[w]
+		cs.pts = cs.pts[:0]
+		err := sc.blocks(it, pfxBlock, chunk, &cs.seek, func(v []byte) error {
+			var err error
+			cs.pts, cs.buf, err = sampleblock.Unmarshal(cs.pts, v, cs.buf)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return sc.runs(chunk, cs, func(sid uint32, g int32, run []sampleblock.Point) { fn(w, sid, g, run) })
+	})
+}
+
+// forChunks hands the candidate chunks to `workers` goroutines, each with its own iterator over
+// the metric's blocks of one kind, in one read transaction (one consistent snapshot).
+func (sc *scan) forChunks(ctx context.Context, workers int, pfx byte, fn func(w int, it *badger.Iterator, chunk uint32) error) error {
 	txn := sc.s.db.NewTransaction(false)
 	defer txn.Discard()
 	var next atomic.Int64
@@ -73,34 +96,47 @@ func (sc *scan) run(ctx context.Context, workers int, fn func(w int, sid uint32,
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[w] = sc.worker(ctx, txn, &next, func(sid uint32, g int32, run []sampleblock.Point) { fn(w, sid, g, run) })
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: blockPrefixKind(pfx, sc.tenantID, sc.metricID)})
+			defer it.Close()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(sc.p.chunks) {
+					return
+				}
+				if err := ctx.Err(); err != nil {
+					errs[w] = err
+					return
+				}
+				if err := fn(w, it, sc.p.chunks[i]); err != nil {
+					errs[w] = err
+					return
+				}
+			}
 		}()
 	}
 	wg.Wait()
-	for _, err := range errs {
+	return errors.Join(errs...)
+}
+
+// blocks calls decode with the value of every block of one chunk in the query's hours.
+func (sc *scan) blocks(it *badger.Iterator, pfx byte, chunk uint32, seek *[]byte, decode func(v []byte) error) error {
+	first, last := bucketOf(max(sc.q.Start, 0)), bucketOf(min(sc.q.End, maxStorableT))
+	prefix := binary.BigEndian.AppendUint32(blockPrefixKind(pfx, sc.tenantID, sc.metricID), chunk)
+	*seek = binary.BigEndian.AppendUint32(append((*seek)[:0], prefix...), first)
+	for it.Seek(*seek); it.ValidForPrefix(prefix); it.Next() {
+		item := it.Item()
+		k, err := parseBlockKey(item.Key())
 		if err != nil {
 			return err
 		}
+		if k.bucket > last {
+			break
+		}
+		if err := item.Value(decode); err != nil {
+			return fmt.Errorf("badgerstore: chunk %d hour %d seq %d: %w", chunk, k.bucket, k.seq, err)
+		}
 	}
 	return nil
-}
-
-func (sc *scan) worker(ctx context.Context, txn *badger.Txn, next *atomic.Int64, fn runFunc) error {
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: blockPrefix(sc.tenantID, sc.metricID)})
-	defer it.Close()
-	var cs chunkScratch
-	for {
-		i := int(next.Add(1) - 1)
-		if i >= len(sc.p.chunks) {
-			return nil
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := sc.chunk(it, sc.p.chunks[i], &cs, fn); err != nil {
-			return err
-		}
-	}
 }
 
 // runFunc receives one series' time-ordered points in range.
@@ -111,33 +147,6 @@ type chunkScratch struct {
 	sorted []sampleblock.Point
 	buf    []byte
 	seek   []byte
-}
-
-// chunk decodes every block of one chunk in the query's hours and hands each series' run to fn.
-func (sc *scan) chunk(it *badger.Iterator, chunk uint32, cs *chunkScratch, fn runFunc) error {
-	first, last := bucketOf(max(sc.q.Start, 0)), bucketOf(min(sc.q.End, maxStorableT))
-	prefix := binary.BigEndian.AppendUint32(blockPrefix(sc.tenantID, sc.metricID), chunk)
-	cs.seek = binary.BigEndian.AppendUint32(append(cs.seek[:0], prefix...), first)
-	cs.pts = cs.pts[:0]
-	for it.Seek(cs.seek); it.ValidForPrefix(prefix); it.Next() {
-		item := it.Item()
-		k, err := parseBlockKey(item.Key())
-		if err != nil {
-			return err
-		}
-		if k.bucket > last {
-			break
-		}
-		err = item.Value(func(v []byte) error {
-			var err error
-			cs.pts, cs.buf, err = sampleblock.Unmarshal(cs.pts, v, cs.buf)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("badgerstore: chunk %d bucket %d seq %d: %w", chunk, k.bucket, k.seq, err)
-		}
-	}
-	return sc.runs(chunk, cs, fn)
 }
 
 // runs hands fn each matching series' run of one chunk, in range, time-ordered and without
@@ -153,12 +162,19 @@ func (sc *scan) runs(chunk uint32, cs *chunkScratch, fn runFunc) error {
 	cs.sorted, n = regroup(cs.sorted, cs.pts, keep, func(sid uint32, run []sampleblock.Point) {
 		fn(base+sid, groupOf[base+sid], run)
 	})
+	return sc.guardPoints(n)
+}
+
+// guardPoints adds n scanned points and enforces query.max_points.
+func (sc *scan) guardPoints(n int) error {
 	if tot := sc.points.Add(int64(n)); sc.q.MaxPoints > 0 && tot > sc.q.MaxPoints {
 		return apierror.New(apierror.QueryTooLarge,
 			"query scans more than the maximum of %d points (query.max_points); narrow the range or add filters", sc.q.MaxPoints)
 	}
 	return nil
 }
+
+type badgerIterator = *badger.Iterator
 
 // raw answers a range query without interval: points with their labels, in time order.
 func (sc *scan) raw(ctx context.Context) (*store.Result, error) {
