@@ -33,7 +33,7 @@ type converter struct {
 	rejections []store.Rejection
 	refusals   [numReasons]refusal // resources refused for their tenant
 
-	res, base, scope, pt, out model.Labels
+	res, base, scope, pt, out, qdims model.Labels
 }
 
 // tenantBatch is the appender of one tenant in this push.
@@ -56,7 +56,7 @@ func newConverter(e *luminateExporter) *converter {
 func (c *converter) reset() {
 	// Drop references to appenders and to the batch's strings, so a pooled converter does not
 	// keep the last batch alive.
-	for _, ls := range []model.Labels{c.res, c.base, c.scope, c.pt, c.out, c.lb.renamed} {
+	for _, ls := range []model.Labels{c.res, c.base, c.scope, c.pt, c.out, c.qdims, c.lb.renamed} {
 		clear(ls[:cap(ls)])
 	}
 	clear(c.tenants)
@@ -131,83 +131,107 @@ func (c *converter) scopeDims(dst model.Labels, sc pcommon.InstrumentationScope)
 }
 
 func (c *converter) metric(m pmetric.Metric, tb *tenantBatch) {
+	name := sanitize(m.Name())
+	problem := ""
+	if err := model.CheckMetricName(name); err != nil {
+		problem = err.Error()
+	}
 	meta := model.MetricMeta{Unit: m.Unit()}
-	var dps pmetric.NumberDataPointSlice
 	switch m.Type() {
 	case pmetric.MetricTypeGauge:
 		meta.Type = model.TypeGauge
-		dps = m.Gauge().DataPoints()
+		c.numbers(name, problem, meta, m.Gauge().DataPoints(), tb)
 	case pmetric.MetricTypeSum:
 		s := m.Sum()
 		meta.Type, meta.Monotonic = model.TypeUpDownCounter, s.IsMonotonic()
 		if meta.Monotonic {
 			meta.Type = model.TypeCounter
 		}
-		switch s.AggregationTemporality() {
-		case pmetric.AggregationTemporalityCumulative:
-			meta.Temporality = model.TemporalityCumulative
-		case pmetric.AggregationTemporalityDelta:
-			meta.Temporality = model.TemporalityDelta
-		}
-		dps = s.DataPoints()
+		meta.Temporality = temporality(s.AggregationTemporality())
+		c.numbers(name, problem, meta, s.DataPoints(), tb)
 	case pmetric.MetricTypeHistogram:
-		c.unsupported(m, m.Histogram().DataPoints().Len())
-		return
+		h := m.Histogram()
+		meta.Type, meta.Temporality = model.TypeHistogram, temporality(h.AggregationTemporality())
+		c.histograms(name, problem, meta, h.DataPoints(), tb)
 	case pmetric.MetricTypeExponentialHistogram:
-		c.unsupported(m, m.ExponentialHistogram().DataPoints().Len())
-		return
+		h := m.ExponentialHistogram()
+		meta.Type, meta.Temporality = model.TypeExpHistogram, temporality(h.AggregationTemporality())
+		c.expHistograms(name, problem, meta, h.DataPoints(), tb)
 	case pmetric.MetricTypeSummary:
-		c.unsupported(m, m.Summary().DataPoints().Len())
-		return
+		c.summaries(name, problem, meta.Unit, m.Summary().DataPoints(), tb)
 	default: // MetricTypeEmpty carries no points
-		return
 	}
-	name := sanitize(m.Name())
-	problem := ""
-	if err := model.CheckMetricName(name); err != nil {
-		problem = err.Error()
+}
+
+func temporality(t pmetric.AggregationTemporality) model.Temporality {
+	switch t {
+	case pmetric.AggregationTemporalityCumulative:
+		return model.TemporalityCumulative
+	case pmetric.AggregationTemporalityDelta:
+		return model.TemporalityDelta
 	}
+	return model.TemporalityUnspecified
+}
+
+func (c *converter) numbers(name, problem string, meta model.MetricMeta, dps pmetric.NumberDataPointSlice, tb *tenantBatch) {
 	for i := range dps.Len() {
 		c.point(name, problem, meta, dps.At(i), tb)
 	}
 }
 
-func (c *converter) unsupported(m pmetric.Metric, points int) {
-	if points == 0 {
-		return
-	}
-	c.dropped[reasonUnsupportedType] += int64(points)
-	c.e.warnUnsupported(m.Name(), m.Type())
-}
-
-// point appends one data point; problem is a metric-level reason to refuse it (a bad name).
+// point appends one number data point; problem is a metric-level reason to refuse it (a bad
+// name). Cumulative sums carry their start time: a new start time is a reset.
 func (c *converter) point(name, problem string, meta model.MetricMeta, dp pmetric.NumberDataPoint, tb *tenantBatch) {
 	if dp.Flags().NoRecordedValue() {
 		return // a staleness marker, not a value
 	}
-	c.lb.arena = c.lb.arena[:0]
-	c.pt = c.lb.appendAttrs(c.pt[:0], dp.Attributes(), "", true)
-	c.out = merge(c.out[:0], c.base, c.pt)
-	t := int64(dp.Timestamp() / 1e6)
-	var v float64
+	c.dims(dp.Attributes())
+	p := model.Point{T: int64(dp.Timestamp() / 1e6)}
+	if meta.Temporality == model.TemporalityCumulative {
+		p.Start = int64(dp.StartTimestamp() / 1e6)
+	}
 	switch dp.ValueType() {
 	case pmetric.NumberDataPointValueTypeInt:
-		v = float64(dp.IntValue())
+		p.V = float64(dp.IntValue())
 	case pmetric.NumberDataPointValueTypeDouble:
-		v = dp.DoubleValue()
+		p.V = dp.DoubleValue()
 	default:
 		if problem == "" {
 			problem = "data point has no value"
 		}
 	}
+	c.appendOne(tb, name, problem, meta, p)
+}
+
+// dims builds c.out: the resource and scope dimensions merged with a data point's attributes.
+func (c *converter) dims(attrs pcommon.Map) {
+	c.lb.arena = c.lb.arena[:0]
+	c.pt = c.lb.appendAttrs(c.pt[:0], attrs, "", true)
+	c.out = merge(c.out[:0], c.base, c.pt)
+}
+
+// appendOne checks p and hands it to the tenant's appender with c.out as its dimensions.
+func (c *converter) appendOne(tb *tenantBatch, name, problem string, meta model.MetricMeta, p model.Point) {
 	if problem == "" {
-		problem = c.check(t, v)
+		problem = c.check(p)
 	}
 	if problem != "" {
-		c.reject(name, t, apierror.InvalidRequest, problem, reasonInvalid)
+		c.reject(name, p.T, apierror.InvalidRequest, problem, reasonInvalid)
 		return
 	}
-	if err := tb.app.Append(name, meta, c.out, t, v); err != nil {
+	var err error
+	switch pa, ok := tb.app.(store.PointAppender); {
+	case ok && (p.Hist != nil || p.Start != 0):
+		err = pa.AppendPoint(name, meta, c.out, p)
+	case p.Hist != nil:
+		// an engine that cannot store histograms: counted and warned, never silent
+		c.dropped[reasonUnsupportedType]++
+		c.e.warnUnsupported(name, meta.Type.String())
+		return
+	default:
+		err = tb.app.Append(name, meta, c.out, p.T, p.V)
+	}
+	if err != nil {
 		code, msg, r := apierror.InvalidRequest, err.Error(), reasonRejected
 		if ae, ok := apierror.As(err); ok {
 			code, msg = ae.Code, ae.Message
@@ -215,7 +239,7 @@ func (c *converter) point(name, problem string, meta model.MetricMeta, dp pmetri
 				r = reasonCardinality
 			}
 		}
-		c.reject(name, t, code, msg, r)
+		c.reject(name, p.T, code, msg, r)
 		return
 	}
 	tb.appended++
@@ -224,11 +248,15 @@ func (c *converter) point(name, problem string, meta model.MetricMeta, dp pmetri
 // check validates what the store cannot: limits of api.md on the merged dimensions, and the
 // value and timestamp. It returns "" or a message; it runs per point, so the loop only compares
 // lengths and formats a message on the failure path alone.
-func (c *converter) check(t int64, v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return fmt.Sprintf("value %v is not a finite number", v)
+func (c *converter) check(p model.Point) string {
+	if p.Hist != nil {
+		if msg := checkHistogram(p.Hist); msg != "" {
+			return msg
+		}
+	} else if math.IsNaN(p.V) || math.IsInf(p.V, 0) {
+		return fmt.Sprintf("value %v is not a finite number", p.V)
 	}
-	if t <= 0 {
+	if p.T <= 0 {
 		return "data point has no timestamp (time_unix_nano is 0)"
 	}
 	if limit := c.e.cfg.Dimensions.MaxDimensions; len(c.out) > limit {

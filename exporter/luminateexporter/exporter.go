@@ -134,7 +134,7 @@ func (c *converter) outcome() error {
 }
 
 // warnUnsupported logs one line per metric name of a type that is not stored yet.
-func (e *luminateExporter) warnUnsupported(name string, typ pmetric.MetricType) {
+func (e *luminateExporter) warnUnsupported(name, typ string) {
 	if _, ok := e.warned.Load(name); ok {
 		return
 	}
@@ -149,6 +149,6 @@ func (e *luminateExporter) warnUnsupported(name string, typ pmetric.MetricType) 
 		return
 	}
 	e.nWarned.Add(1)
-	e.log.Warn("Metric type not stored yet: its data points are dropped (luminate_exporter_points_dropped{reason=\"unsupported_type\"}); a later version of Luminate stores it",
-		zap.String("metric", name), zap.String("type", typ.String()))
+	e.log.Warn("The storage engine cannot store this metric type: its data points are dropped (luminate_exporter_points_dropped{reason=\"unsupported_type\"}); use an engine that stores histograms",
+		zap.String("metric", name), zap.String("type", typ))
 }
