@@ -11,7 +11,16 @@ OCB     := $(TOOLS)/builder
 GOFILES  = $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './_build/*')
 
 
-.PHONY: help deps build build-local tools test test-coverage lint run dev bench bench-storage clean
+# Image and cluster: `make docker-build docker-push REGISTRY=ghcr.io/acme TAG=0.1.0`, then
+# `make k8s-deploy REGISTRY=ghcr.io/acme TAG=0.1.0` (docs/deploy.md).
+REGISTRY ?=
+TAG      ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo dev)
+IMAGE    := $(if $(REGISTRY),$(REGISTRY)/,)luminate:$(TAG)
+DOCKER   ?= docker
+KUBECTL  ?= kubectl
+
+.PHONY: help deps build build-local tools test test-coverage lint run dev bench bench-storage telemetrygen clean
+.PHONY: docker-build docker-run docker-push k8s-deploy k8s-deploy-badger k8s-delete k8s-logs k8s-status k8s-configs
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -34,8 +43,9 @@ build-local: tools ## build bin/luminate with plain go build (same components, f
 tools: ## build the CLIs: bin/luminate-token, bin/luminate-bench, bin/luminate-query (standalone query server)
 	go build -o bin/ ./cmd/luminate-token ./cmd/luminate-bench ./cmd/luminate-query
 
-test: ## run every test (Badger, collector pipelines, real HTTP)
+test: ## run every test (Badger, collector pipelines, real HTTP, the Docker and Kubernetes files)
 	go test -count=1 ./...
+	cd deploy/deploytest && go test -count=1 ./...
 
 test-coverage: ## run the tests with coverage; writes coverage.out and coverage.html
 	go test -count=1 -coverpkg=./... -coverprofile=coverage.out ./...
@@ -57,8 +67,56 @@ dev: ## rebuild (go build) and restart Luminate whenever a .go or config file ch
 bench: tools ## load test a running or freshly started Luminate through the JSON API (see docs/benchmarks.md)
 	@scripts/bench.sh
 
+telemetrygen: ## install telemetrygen $(TELEMETRYGEN_VERSION) into bin/tools (the OTLP tests install it themselves when missing)
+	GOBIN=$(TOOLS) go install github.com/open-telemetry/opentelemetry-collector-contrib/cmd/telemetrygen@$(TELEMETRYGEN_VERSION)
+
 bench-storage: ## benchmark the Badger engine alone: write path and the queries at 100k series
 	go test -run='^$$' -bench=Workload100k -benchtime=1x ./internal/store/badgerstore/
 
 clean: ## remove build output (keeps ./data and .env)
 	rm -rf bin _build coverage.out coverage.html
+
+# docker-check fails with a clear message when there is no docker command or no engine behind it
+# (a machine can have the CLI alone).
+define docker-check
+@command -v $(DOCKER) >/dev/null 2>&1 || { echo "$@: '$(DOCKER)' not found: install Docker 23+ (BuildKit) or set DOCKER=..."; exit 1; }
+@$(DOCKER) info >/dev/null 2>&1 || { echo "$@: '$(DOCKER)' is installed but no Docker engine answers (docker info failed): start the engine or set DOCKER_HOST"; exit 1; }
+endef
+
+docker-build: ## build the image [REGISTRY/]luminate:TAG (TAG: git commit; deploy/docker/Dockerfile: ocb build, distroless non-root runtime)
+	$(docker-check)
+	DOCKER_BUILDKIT=1 $(DOCKER) build -f deploy/docker/Dockerfile -t $(IMAGE) .
+	@echo "built $(IMAGE)"
+
+docker-run: docker-build ## run the image on Badger: ports 8080 4317 4318 13133, data in volume luminate-data, JWT_SECRET from .env
+	@source scripts/env.sh && exec $(DOCKER) run --rm $$([[ -t 0 ]] && echo -it) --name luminate \
+		-p 8080:8080 -p 4317:4317 -p 4318:4318 -p 13133:13133 \
+		-v luminate-data:/data -e JWT_SECRET $(IMAGE)
+
+docker-push: ## push REGISTRY/luminate:TAG (make docker-push REGISTRY=ghcr.io/acme TAG=0.1.0)
+	@test -n "$(REGISTRY)" || { echo "docker-push: set REGISTRY, e.g. make docker-push REGISTRY=ghcr.io/acme TAG=0.1.0"; exit 1; }
+	$(MAKE) docker-build REGISTRY=$(REGISTRY) TAG=$(TAG)
+	$(DOCKER) push $(IMAGE)
+
+k8s-deploy: ## deploy the ClickHouse overlay (ingest 3-10 pods, query, schema Job) with image [REGISTRY/]luminate:TAG
+	@IMAGE=$(IMAGE) KUBECTL=$(KUBECTL) deploy/kubernetes/k8s.sh deploy clickhouse
+
+k8s-deploy-badger: ## deploy the Badger overlay (one StatefulSet, 100Gi volume) with image [REGISTRY/]luminate:TAG
+	@IMAGE=$(IMAGE) KUBECTL=$(KUBECTL) deploy/kubernetes/k8s.sh deploy badger
+
+k8s-delete: ## delete what k8s-deploy or k8s-deploy-badger created (the Badger volume stays)
+	@KUBECTL=$(KUBECTL) deploy/kubernetes/k8s.sh delete
+
+k8s-logs: ## follow the logs of every Luminate pod
+	@KUBECTL=$(KUBECTL) deploy/kubernetes/k8s.sh logs
+
+k8s-status: ## show Luminate's deployments, pods, services, autoscalers and volumes
+	@KUBECTL=$(KUBECTL) deploy/kubernetes/k8s.sh status
+
+k8s-configs: ## copy configs/*.yaml into the Kubernetes overlays (their ConfigMaps are built from the copies)
+	cp configs/ingest-clickhouse.yaml configs/query-clickhouse.yaml deploy/kubernetes/overlays/clickhouse/config/
+	cp configs/luminate.yaml deploy/kubernetes/overlays/badger/config/
+
+.PHONY: ui
+ui: ## rebuild the web UI (ui/ -> internal/webui/dist, committed; needs Node 20 and npm): npm ci, unit tests, typecheck, bundle
+	cd ui && npm ci --no-audit --no-fund && npm test && npm run build
