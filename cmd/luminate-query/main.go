@@ -108,4 +108,3 @@ func serve(cfg *Config) error {
 	}
 	return err
 }
-

@@ -10,7 +10,9 @@ import (
 	"github.com/luminate-metrics/luminate/internal/store"
 )
 
-func pct(p float64) store.Aggregation { return store.Aggregation{Func: store.AggPercentile, Percentile: p} }
+func pct(p float64) store.Aggregation {
+	return store.Aggregation{Func: store.AggPercentile, Percentile: p}
+}
 
 // TestAllTypesStored: every OTLP metric type lands in a real Badger store and answers queries:
 // a cumulative histogram (percentile from buckets, observations between points), a delta

@@ -42,9 +42,9 @@ type process struct {
 	api   string
 	otlp  string
 	ports ports
-	mu   sync.Mutex
-	logs strings.Builder
-	done chan error
+	mu    sync.Mutex
+	logs  strings.Builder
+	done  chan error
 }
 
 func startBinary(t *testing.T, bin, dataDir string, p ports) *process {

@@ -50,10 +50,6 @@ func seriesBlockKey(tenantID, metricID uint32, seq uint64) []byte {
 // blockKeyLen is 1 + tenant 4 + metric 4 + chunk 4 + bucket 4 + seq 8.
 const blockKeyLen = 25
 
-func appendBlockKey(b []byte, tenantID, metricID, chunk, bucket uint32, seq uint64) []byte {
-	return appendBlockKeyKind(b, pfxBlock, tenantID, metricID, chunk, bucket, seq)
-}
-
 // appendBlockKeyKind is appendBlockKey for sample (pfxBlock) or histogram (pfxHistBlock) blocks.
 func appendBlockKeyKind(b []byte, pfx byte, tenantID, metricID, chunk, bucket uint32, seq uint64) []byte {
 	b = append(b, pfx)
@@ -65,10 +61,6 @@ func appendBlockKeyKind(b []byte, pfx byte, tenantID, metricID, chunk, bucket ui
 }
 
 // blockPrefix is the prefix of every block of one metric (chunk == nil) or of one chunk.
-func blockPrefix(tenantID, metricID uint32) []byte {
-	return blockPrefixKind(pfxBlock, tenantID, metricID)
-}
-
 func blockPrefixKind(pfx byte, tenantID, metricID uint32) []byte {
 	b := binary.BigEndian.AppendUint32([]byte{pfx}, tenantID)
 	return binary.BigEndian.AppendUint32(b, metricID)

@@ -2,8 +2,8 @@ package badgerstore
 
 import (
 	"context"
-	"errors"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"

@@ -30,10 +30,6 @@ var diffMetrics = []struct {
 // counter resets, series lacking a key. It returns the number of points written.
 func RandomData(t testing.TB, seed uint64, stores ...store.Store) int {
 	r := rand.New(rand.NewPCG(seed, 7))
-	type series struct {
-		labels map[string]string
-		v      float64
-	}
 	n := 0
 	var hists [6][]P
 	if all(stores, SupportsPoints) {

@@ -1,0 +1,101 @@
+package clickhousestore
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/luminate-metrics/luminate/internal/apierror"
+	"github.com/luminate-metrics/luminate/internal/model"
+	"github.com/luminate-metrics/luminate/internal/store"
+)
+
+// Query implements store.Store: metadata and slot maps, the max_series guard, the scan pass
+// (statistics, max_points, duplicates), then one SQL statement for the answer.
+func (s *Store) Query(ctx context.Context, q *store.Query) (*store.Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ctx = s.queryContext(ctx)
+	meta, err := s.metricMeta(ctx, q.Tenant, q.Metric)
+	if err != nil {
+		return nil, err
+	}
+	maps, err := s.slotMaps(ctx, q.Tenant, q.Metric)
+	if err != nil {
+		return nil, s.queryError(ctx, "slot maps", err)
+	}
+	p := newPlan(s, q, meta, maps)
+	if err := p.checkMaxSeries(ctx); err != nil {
+		return nil, err
+	}
+	st, err := p.scan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.checkMaxPoints(st); err != nil {
+		return nil, err
+	}
+	res := &store.Result{SeriesScanned: int64(st.series), PointsScanned: int64(st.points)}
+	if st.series == 0 {
+		return res, nil
+	}
+	switch {
+	case q.Kind == store.KindRange && q.Interval == 0:
+		res.Points, err = p.raw(ctx, st)
+	case q.Kind == store.KindRate || q.Agg.PerSeries():
+		res.Groups, err = p.pairs(ctx, st)
+	default:
+		res.Groups, err = p.fold(ctx, st)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// queryContext passes the caller's deadline to the server as max_execution_time, so a query
+// stops there too and not only in the client.
+func (s *Store) queryContext(ctx context.Context) context.Context {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return ctx
+	}
+	secs := math.Ceil(time.Until(dl).Seconds())
+	return clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_execution_time": int(max(secs, 1))}))
+}
+
+// queryError reports a failed statement. When the caller's context ended, the driver's error
+// (a cancelled read, or the server's TIMEOUT_EXCEEDED from max_execution_time) is replaced by
+// the context's, so callers recognise it with errors.Is(err, context.DeadlineExceeded).
+func (s *Store) queryError(ctx context.Context, what string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("clickhouse %s: %w (%v)", what, ctxErr, err)
+	}
+	return fmt.Errorf("clickhouse %s: %w", what, err)
+}
+
+// metricMeta reads a metric's metadata: the first row written wins, except that a unit written
+// later fills an empty one (as the Badger engine does). No row: NOT_FOUND.
+func (s *Store) metricMeta(ctx context.Context, tenant, metric string) (model.MetricMeta, error) {
+	sql := "SELECT count(), argMin(type, first_seen_ms), argMinIf(unit, first_seen_ms, unit != ''), argMin(temporality, first_seen_ms), argMin(monotonic, first_seen_ms) FROM " +
+		s.t.metrics + " WHERE tenant = " + quote(tenant) + " AND metric = " + quote(metric)
+	var n uint64
+	var typ, unit, temp string
+	var mono uint8
+	if err := s.conn.QueryRow(ctx, sql).Scan(&n, &typ, &unit, &temp, &mono); err != nil {
+		return model.MetricMeta{}, s.queryError(ctx, "metric metadata", err)
+	}
+	if n == 0 {
+		return model.MetricMeta{}, apierror.New(apierror.NotFound, "metric %q not found", metric)
+	}
+	return metaOf(typ, unit, temp, mono), nil
+}
+
+func metaOf(typ, unit, temp string, mono uint8) model.MetricMeta {
+	t, _ := model.ParseMetricType(typ)
+	return model.MetricMeta{Type: t, Unit: unit, Temporality: parseTemporality(temp), Monotonic: mono != 0}
+}

@@ -1,0 +1,83 @@
+package clickhousestore
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/luminate-metrics/luminate/internal/store"
+)
+
+// Store is the ClickHouse engine. It keeps no state that another process needs: any number of
+// ingest and query processes may share one database.
+type Store struct {
+	o    Options
+	conn driver.Conn
+	t    tables
+	com  *committer
+	now  func() time.Time
+
+	msMu   sync.RWMutex
+	states map[tenantMetric]*metricState
+}
+
+// tables are the qualified names a query uses. In cluster mode the plain names are Distributed
+// tables; local names are for subqueries that run on each shard next to the co-sharded rows
+// (samples and series share the sharding key series_id, so a series' row and its samples live
+// on the same shard).
+type tables struct {
+	samples, series, metrics, slotMaps string
+	samplesLocal, seriesLocal          string
+	cluster                            bool
+}
+
+func newTables(db, cluster string) tables {
+	return tables{
+		samples: db + ".samples", series: db + ".series", metrics: db + ".metrics", slotMaps: db + ".slot_maps",
+		samplesLocal: db + "." + localName("samples", cluster), seriesLocal: db + "." + localName("series", cluster),
+		cluster: cluster != "",
+	}
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects, applies or checks the schema, and starts the group-commit inserters.
+func Open(ctx context.Context, o Options) (*Store, error) {
+	o = o.WithDefaults()
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	if o.ApplySchema {
+		if _, err := ApplySchema(ctx, o); err != nil {
+			return nil, err
+		}
+	}
+	conn, err := dialStore(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSchema(ctx, conn, o); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	s := &Store{o: o, conn: conn, t: newTables(o.Database, o.Cluster), now: time.Now, states: map[tenantMetric]*metricState{}}
+	s.com = newCommitter(s)
+	return s, nil
+}
+
+// dialStore connects without a default database: every statement names db.table, and a missing
+// database is then reported by checkSchema with what to run.
+func dialStore(ctx context.Context, o Options) (driver.Conn, error) {
+	return dial(ctx, o, o.Addrs, "")
+}
+
+// Ping implements store.Store.
+func (s *Store) Ping(ctx context.Context) error { return s.conn.Ping(ctx) }
+
+// Close implements store.Store: buffered commits are sent before the connections close.
+func (s *Store) Close() error {
+	s.com.close()
+	return s.conn.Close()
+}

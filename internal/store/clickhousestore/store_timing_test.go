@@ -1,0 +1,253 @@
+package clickhousestore
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/luminate-metrics/luminate/internal/model"
+	"github.com/luminate-metrics/luminate/internal/store"
+	"github.com/luminate-metrics/luminate/internal/store/clickhousestore/chtest"
+	"github.com/luminate-metrics/luminate/internal/workload"
+)
+
+// BenchmarkWorkload100k writes the issue's workload (10,000 customers x 10 endpoints x 30
+// points of api_latency and requests_total = 6M points) through 4 concurrent appenders of
+// 5,000-point commits into a server of its own, merges the tables, and times the four queries
+// of `make bench` plus the same group-by written by hand over a wide generic table (labels as
+// arrays in every row: the issue's baseline).
+// Run: go test -run='^$' -bench=Workload -benchtime=1x ./internal/store/clickhousestore/
+// LUMINATE_BENCH_CUSTOMERS overrides the customer count, LUMINATE_BENCH_WRITERS the writers.
+func BenchmarkWorkload100k(b *testing.B) {
+	shape := workload.Default(time.Now().Add(-time.Hour).Truncate(time.Hour).UnixMilli())
+	shape.Customers = envInt("LUMINATE_BENCH_CUSTOMERS", 10_000)
+	benchWorkload(b, shape, true)
+}
+
+// BenchmarkCardinality1M is the high-cardinality shape: 100,000 customers x 10 endpoints x 3
+// points (1M series per metric, 6M points), timing the group-by against the wide baseline.
+func BenchmarkCardinality1M(b *testing.B) {
+	shape := workload.Default(time.Now().Add(-time.Hour).Truncate(time.Hour).UnixMilli())
+	shape.Customers, shape.Points = envInt("LUMINATE_BENCH_CUSTOMERS", 100_000), 3
+	benchWorkload(b, shape, false)
+}
+
+func envInt(key string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(key)); err == nil {
+		return v
+	}
+	return def
+}
+
+func benchWorkload(b *testing.B, shape workload.Shape, allQueries bool) {
+	srv := chtest.StartOwn(b)
+	o := Options{Addrs: []string{srv.Addr}, Database: "bench", ApplySchema: true}
+	s := openStore(b, o)
+	defer s.Close()
+	// Commit waits for its INSERT, so the writers' concurrency bounds the INSERT size: 4 writers
+	// of 5,000 points (as the Badger benchmark) keep at most 20,000 points in flight.
+	points, elapsed := writeWorkload(b, s, shape, envInt("LUMINATE_BENCH_WRITERS", 4), 5000)
+	ctx := context.Background()
+	t0 := time.Now()
+	for _, table := range []string{"samples", "series"} {
+		optimizeFinal(b, s, "bench."+table)
+	}
+	mergeDur := time.Since(t0)
+	var bytes, rows uint64
+	if err := s.conn.QueryRow(ctx, "SELECT sum(bytes_on_disk), sum(rows) FROM system.parts WHERE active AND database = 'bench' AND table = 'samples'").Scan(&bytes, &rows); err != nil {
+		b.Fatal(err)
+	}
+	var seriesBytes uint64
+	if err := s.conn.QueryRow(ctx, "SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND database = 'bench' AND table = 'series'").Scan(&seriesBytes); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("write", func(b *testing.B) {
+		b.ReportMetric(float64(points)/elapsed.Seconds(), "points/s")
+		b.ReportMetric(float64(bytes)/float64(rows), "samples-bytes/point")
+		b.ReportMetric(float64(bytes+seriesBytes)/float64(rows), "total-bytes/point")
+		b.ReportMetric(ms(mergeDur), "merge-ms")
+	})
+
+	end := shape.T(shape.Points - 1)
+	queries := []struct {
+		name string
+		q    store.Query
+	}{
+		{"avg-by-customer", store.Query{Metric: "api_latency", Kind: store.KindAggregate, Agg: store.Aggregation{Func: store.AggAvg}, GroupBy: []string{"customer_id"}, Limit: 1_000_000}},
+		{"p95-by-endpoint", store.Query{Metric: "api_latency", Kind: store.KindAggregate, Agg: store.Aggregation{Func: store.AggPercentile, Percentile: 95}, GroupBy: []string{"endpoint"}}},
+		{"rate-by-region", store.Query{Metric: "requests_total", Kind: store.KindRate, GroupBy: []string{"region"}}},
+		{"one-customer-1m", store.Query{Metric: "api_latency", Kind: store.KindAggregate, Agg: store.Aggregation{Func: store.AggAvg},
+			GroupBy: []string{"endpoint"}, Interval: 60_000,
+			Filters: []store.Filter{{Key: "customer_id", Op: store.OpEq, Values: []string{workload.Customer(shape.Customers / 2)}}}}},
+	}
+	if !allQueries {
+		queries = queries[:1]
+	}
+	for _, qc := range queries {
+		q := qc.q
+		q.Tenant, q.Start, q.End = "bench", shape.Start, end
+		if q.Limit == 0 {
+			q.Limit = 1000
+		}
+		b.Run(qc.name, func(b *testing.B) {
+			var res *store.Result
+			timeRuns(b, func() {
+				var err error
+				if res, err = s.Query(ctx, &q); err != nil {
+					b.Fatal(err)
+				}
+			})
+			b.ReportMetric(float64(len(res.Groups)), "groups")
+			b.ReportMetric(float64(res.PointsScanned), "points")
+		})
+	}
+	// the baseline: a wide generic table, labels in every row, the same group-by by hand
+	wide := "CREATE TABLE bench.wide (tenant String, metric String, series_id UInt64, dim_keys Array(String), dim_values Array(String), ts DateTime, ts_ms Int64, value Float64) " +
+		"ENGINE = MergeTree() PARTITION BY toDate(ts) ORDER BY (tenant, metric, series_id, ts_ms)"
+	fill := "INSERT INTO bench.wide SELECT s.tenant, s.metric, series_id, k, v, ts, ts_ms, value FROM bench.samples AS s ANY INNER JOIN (SELECT series_id, dim_keys AS k, dim_values AS v FROM bench.series) USING series_id"
+	for _, sql := range []string{wide, fill} {
+		if err := s.conn.Exec(ctx, sql); err != nil {
+			b.Fatal(err)
+		}
+	}
+	optimizeFinal(b, s, "bench.wide")
+	hand := fmt.Sprintf("SELECT dim_values[indexOf(dim_keys, 'customer_id')] AS g, avg(value) AS v, count() FROM bench.wide WHERE tenant = 'bench' AND metric = 'api_latency' AND ts >= toDateTime(%d) AND ts <= toDateTime(%d) AND ts_ms >= %d AND ts_ms <= %d GROUP BY g",
+		shape.Start/1000, end/1000, shape.Start, end)
+	b.Run("baseline-wide-avg-by-customer", func(b *testing.B) {
+		n := 0
+		timeRuns(b, func() {
+			rows, err := s.conn.Query(ctx, hand)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n = 0
+			for rows.Next() {
+				var g string
+				var v float64
+				var c uint64
+				if err := rows.Scan(&g, &v, &c); err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			rows.Close()
+		})
+		b.ReportMetric(float64(n), "groups")
+	})
+}
+
+// timeRuns runs fn after a warm-up at least 10 times and reports p50 and p95.
+func timeRuns(b *testing.B, fn func()) {
+	fn()
+	var ds []time.Duration
+	for i := range max(b.N, 10) {
+		t0 := time.Now()
+		fn()
+		ds = append(ds, time.Since(t0))
+		if testing.Verbose() {
+			b.Logf("run %d: %v", i, ds[i])
+		}
+	}
+	slices.Sort(ds)
+	b.ReportMetric(ms(ds[len(ds)/2]), "p50-ms")
+	b.ReportMetric(ms(ds[len(ds)*95/100]), "p95-ms")
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// optimizeFinal merges a table into one part per partition. Plain OPTIMIZE ... FINAL returns
+// success without merging while background merges hold parts (clickhouse-notes.md): with
+// optimize_throw_if_noop it fails instead, so wait for system.merges to clear and retry until
+// every partition has one part.
+func optimizeFinal(b testing.TB, s *Store, table string) {
+	ctx := context.Background()
+	db, name, _ := strings.Cut(table, ".")
+	for attempt := 0; ; attempt++ {
+		var parts, partitions uint64
+		q := fmt.Sprintf("SELECT count(), uniqExact(partition) FROM system.parts WHERE active AND database = %s AND table = %s", quote(db), quote(name))
+		if err := s.conn.QueryRow(ctx, q).Scan(&parts, &partitions); err != nil {
+			b.Fatal(err)
+		}
+		if parts == partitions {
+			return
+		}
+		if attempt == 200 {
+			b.Fatalf("%s still has %d parts in %d partitions after %d OPTIMIZE attempts", table, parts, partitions, attempt)
+		}
+		for {
+			var merges uint64
+			if err := s.conn.QueryRow(ctx, fmt.Sprintf("SELECT count() FROM system.merges WHERE database = %s AND table = %s", quote(db), quote(name))).Scan(&merges); err != nil {
+				b.Fatal(err)
+			}
+			if merges == 0 {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		octx := chContext(ctx, map[string]any{"optimize_throw_if_noop": 1})
+		if err := s.conn.Exec(octx, "OPTIMIZE TABLE "+table+" FINAL"); err != nil {
+			time.Sleep(200 * time.Millisecond) // a merge started meanwhile: wait and retry
+		}
+	}
+}
+
+// writeWorkload writes every round of the shape, each round split into commits handed to
+// `writers` goroutines, and returns the points written and the time taken.
+func writeWorkload(b testing.TB, s *Store, shape workload.Shape, writers, batch int) (int, time.Duration) {
+	type job struct{ round, from, to int }
+	jobs := make(chan job, writers)
+	labels := make([]model.Labels, shape.Series())
+	for i := range labels {
+		labels[i] = shape.Labels(i)
+	}
+	lat := make([][]float64, shape.Points)
+	cnt := make([][]float64, shape.Points)
+	for r := range shape.Points {
+		lat[r], cnt[r] = make([]float64, shape.Series()), make([]float64, shape.Series())
+		for i := range shape.Series() {
+			lat[r][i], cnt[r][i] = shape.Latency(i, r), shape.Counter(i, r)
+		}
+	}
+	counter := model.MetricMeta{Type: model.TypeCounter, Temporality: model.TemporalityCumulative, Monotonic: true}
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				a := s.Appender("bench")
+				t := shape.T(j.round)
+				for i := j.from; i < j.to; i++ {
+					if err := a.Append("api_latency", model.MetricMeta{Unit: "ms"}, labels[i], t, lat[j.round][i]); err != nil {
+						b.Error(err)
+						return
+					}
+					if err := a.Append("requests_total", counter, labels[i], t, cnt[j.round][i]); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+				if err := a.Commit(context.Background()); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	per := batch / 2 // two metrics per series
+	for r := range shape.Points {
+		for from := 0; from < shape.Series(); from += per {
+			jobs <- job{r, from, min(from+per, shape.Series())}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	return shape.Series() * shape.Points * 2, time.Since(start)
+}
