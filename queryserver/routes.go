@@ -42,6 +42,8 @@ func (s *Server) registerRoutes() {
 	s.route(fiber.MethodGet, "/api/v1/metrics/:name/dimensions", read, s.handleDimensions)
 	s.route(fiber.MethodGet, "/api/v1/metrics/:name/dimensions/:key/values", read, s.handleValues)
 
+	s.registerUI() // GET /ui/* (the embedded web UI) and GET / -> /ui/
+
 	// Last: routes mounted by other components, then fiber's 404/405.
 	app.Use(s.dispatchMounted)
 }
