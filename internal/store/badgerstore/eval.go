@@ -3,7 +3,6 @@ package badgerstore
 import (
 	"math"
 
-	"github.com/luminate-metrics/luminate/internal/apierror"
 	"github.com/luminate-metrics/luminate/internal/model"
 	"github.com/luminate-metrics/luminate/internal/sampleblock"
 	"github.com/luminate-metrics/luminate/internal/store"
@@ -31,33 +30,21 @@ type pairCell struct {
 // evaluator folds time-ordered, de-duplicated series runs into cells. The semantics are the
 // ones written down in memstore.Query; the storage suite checks that both agree.
 type evaluator struct {
-	q       *store.Query
+	layout
 	meta    model.MetricMeta
-	nb      int   // buckets per group
-	stride  int   // cells per group: nb, plus one whole-range cell when bucketed
-	first   int64 // start of the first bucket
 	cells   []cell
 	pairs   []pairCell  // nil unless the aggregation walks pairs
 	vals    [][]float64 // nil unless a percentile
 	points  int64
 	nSeries int64
-	bucketd bool
 }
 
 func newEvaluator(q *store.Query, meta model.MetricMeta, groups int) (*evaluator, error) {
-	e := &evaluator{q: q, meta: meta, nb: 1, stride: 1, first: q.Start}
-	if q.Interval > 0 {
-		e.bucketd = true
-		e.first = store.BucketStart(q.Start, q.Interval)
-		e.nb = int((store.BucketStart(q.End, q.Interval)-e.first)/q.Interval) + 1
-		e.stride = e.nb + 1
+	l, n, err := newLayout(q, groups, maxCells, "cells")
+	if err != nil {
+		return nil, err
 	}
-	n := groups * e.stride
-	if n > maxCells || n < 0 {
-		return nil, apierror.New(apierror.QueryTooLarge,
-			"query needs %d groups x %d buckets = %d cells, more than the maximum of %d; add filters, a coarser interval or a shorter range",
-			groups, e.nb, n, maxCells)
-	}
+	e := &evaluator{layout: l, meta: meta}
 	e.cells = make([]cell, n)
 	if q.Kind == store.KindRate || q.Agg.Func == store.AggIntegral || q.Agg.Func == store.AggTWA {
 		e.pairs = make([]pairCell, n)
@@ -76,16 +63,13 @@ func (e *evaluator) series(g int32, run []sampleblock.Point) {
 	}
 	e.nSeries++
 	e.points += int64(len(run))
-	base := int(g) * e.stride
+	total := e.total(int(g))
 	delta := e.meta.Temporality == model.TemporalityDelta
 	for i, p := range run {
-		ci := base
-		if e.bucketd {
-			ci += int((store.BucketStart(p.T, e.q.Interval) - e.first) / e.q.Interval)
-		}
+		ci := e.cell(g, p.T)
 		e.add(ci, p)
 		if e.bucketd {
-			e.add(base+e.nb, p)
+			e.add(total, p)
 		}
 		if e.pairs == nil {
 			continue
@@ -110,7 +94,7 @@ func (e *evaluator) series(g int32, run []sampleblock.Point) {
 		}
 		e.addPair(ci, pc)
 		if e.bucketd {
-			e.addPair(base+e.nb, pc)
+			e.addPair(total, pc)
 		}
 	}
 }
@@ -179,29 +163,11 @@ func (e *evaluator) merge(o *evaluator) {
 // groups turns the cells into ranked result groups.
 func (e *evaluator) groups(keys [][]string) []store.Group {
 	out := make([]store.Group, 0, len(keys))
+	points := func(ci int) int64 { return e.cells[ci].count }
 	for g, key := range keys {
-		base := g * e.stride
-		total := base
-		if e.bucketd {
-			total = base + e.nb
+		if sg, ok := e.group(key, g, e.value, points); ok {
+			out = append(out, sg)
 		}
-		if e.cells[total].count == 0 {
-			continue
-		}
-		rangeMs := e.q.End - e.q.Start
-		sg := store.Group{Key: key, Count: e.cells[total].count, Value: e.value(total, rangeMs)}
-		switch {
-		case e.bucketd:
-			for b := range e.nb {
-				if e.cells[base+b].count > 0 {
-					sg.Buckets = append(sg.Buckets, store.Bucket{
-						T: e.first + int64(b)*e.q.Interval, Value: e.value(base+b, e.q.Interval), Count: e.cells[base+b].count})
-				}
-			}
-		case e.q.Kind == store.KindRate:
-			sg.Buckets = []store.Bucket{{T: e.q.Start, Value: sg.Value, Count: sg.Count}}
-		}
-		out = append(out, sg)
 	}
 	return store.RankGroups(out, e.q.Order, e.q.Limit)
 }

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/luminate-metrics/luminate/internal/apierror"
 	"github.com/luminate-metrics/luminate/internal/histblock"
 	"github.com/luminate-metrics/luminate/internal/histogram"
 	"github.com/luminate-metrics/luminate/internal/model"
@@ -141,48 +140,30 @@ type histCell struct {
 }
 
 type histEvaluator struct {
-	q       *store.Query
+	layout
 	meta    model.MetricMeta
-	nb      int
-	stride  int
-	first   int64
-	bucketd bool
 	cells   []histCell
 	points  int64
 	nSeries int64
 }
 
 func newHistEvaluator(q *store.Query, meta model.MetricMeta, groups int) (*histEvaluator, error) {
-	e := &histEvaluator{q: q, meta: meta, nb: 1, stride: 1, first: q.Start}
-	if q.Interval > 0 {
-		e.bucketd = true
-		e.first = store.BucketStart(q.Start, q.Interval)
-		e.nb = int((store.BucketStart(q.End, q.Interval)-e.first)/q.Interval) + 1
-		e.stride = e.nb + 1
+	l, n, err := newLayout(q, groups, maxHistCells, "merged histograms")
+	if err != nil {
+		return nil, err
 	}
-	n := groups * e.stride
-	if n > maxHistCells || n < 0 {
-		return nil, apierror.New(apierror.QueryTooLarge,
-			"histogram query needs %d groups x %d buckets = %d merged histograms, more than the maximum of %d; add filters, a coarser interval or a shorter range",
-			groups, e.nb, n, maxHistCells)
-	}
-	e.cells = make([]histCell, n)
-	return e, nil
+	return &histEvaluator{layout: l, meta: meta, cells: make([]histCell, n)}, nil
 }
 
 func (e *histEvaluator) series(g int32, run []histblock.Point) {
 	e.nSeries++
 	e.points += int64(len(run))
-	base := int(g) * e.stride
+	total := e.total(int(g))
 	for i := range run {
-		ci := base
-		if e.bucketd {
-			ci += int((store.BucketStart(run[i].T, e.q.Interval) - e.first) / e.q.Interval)
-		}
 		d := observations(run, i, e.q.Start, e.meta)
-		e.add(ci, d)
+		e.add(e.cell(g, run[i].T), d)
 		if e.bucketd {
-			e.add(base+e.nb, d)
+			e.add(total, d)
 		}
 	}
 }
@@ -206,27 +187,11 @@ func (e *histEvaluator) merge(o *histEvaluator) {
 
 func (e *histEvaluator) groups(keys [][]string) []store.Group {
 	out := make([]store.Group, 0, len(keys))
+	points := func(ci int) int64 { return e.cells[ci].points }
 	for g, key := range keys {
-		base := g * e.stride
-		total := base
-		if e.bucketd {
-			total = base + e.nb
+		if sg, ok := e.group(key, g, e.value, points); ok {
+			out = append(out, sg)
 		}
-		if e.cells[total].points == 0 {
-			continue
-		}
-		sg := store.Group{Key: key, Count: e.cells[total].points, Value: e.value(total, e.q.End-e.q.Start)}
-		switch {
-		case e.bucketd:
-			for b := range e.nb {
-				if c := &e.cells[base+b]; c.points > 0 {
-					sg.Buckets = append(sg.Buckets, store.Bucket{T: e.first + int64(b)*e.q.Interval, Value: e.value(base+b, e.q.Interval), Count: c.points})
-				}
-			}
-		case e.q.Kind == store.KindRate:
-			sg.Buckets = []store.Bucket{{T: e.q.Start, Value: sg.Value, Count: sg.Count}}
-		}
-		out = append(out, sg)
 	}
 	return store.RankGroups(out, e.q.Order, e.q.Limit)
 }
