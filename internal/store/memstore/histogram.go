@@ -1,8 +1,6 @@
 package memstore
 
 import (
-	"sort"
-
 	"github.com/luminate-metrics/luminate/internal/histogram"
 	"github.com/luminate-metrics/luminate/internal/model"
 	"github.com/luminate-metrics/luminate/internal/store"
@@ -20,64 +18,15 @@ import (
 // A group's bucket merges those deltas; count/sum/avg/pNN read the merge, min/max the points'
 // min/max, rate is observations per second. count in the result is the raw points.
 func histogramGroups(runs []run, q *store.Query, meta model.MetricMeta) []store.Group {
-	type group struct {
-		key     []string
-		total   *histogram.Acc
-		points  int64
-		buckets map[int64]*hbucket
-	}
-	byKey := map[string]*group{}
-	var order []*group
-	for _, r := range runs {
-		key := make([]string, len(q.GroupBy))
-		for i, k := range q.GroupBy {
-			key[i], _ = r.labels.Get(k)
-		}
-		g := byKey[store.GroupKeyString(key)]
-		if g == nil {
-			g = &group{key: key, total: &histogram.Acc{}, buckets: map[int64]*hbucket{}}
-			byKey[store.GroupKeyString(key)] = g
-			order = append(order, g)
-		}
-		for i, p := range r.pts {
-			bt := q.Start
-			if q.Interval > 0 {
-				bt = store.BucketStart(p.T, q.Interval)
-			}
-			b := g.buckets[bt]
-			if b == nil {
-				b = &hbucket{}
-				g.buckets[bt] = b
-			}
-			b.points++
-			g.points++
-			if d := deltaOf(r.pts, i, q.Start, meta); d != nil {
-				b.acc.Add(d)
-				g.total.Add(d)
-			}
+	fold := func(b *hbucket, pts []model.Point, i int) {
+		b.points++
+		if d := deltaOf(pts, i, q.Start, meta); d != nil {
+			b.acc.Add(d)
 		}
 	}
-	out := make([]store.Group, 0, len(order))
-	for _, g := range order {
-		sg := store.Group{Key: g.key, Count: g.points, Value: histValue(g.total, q, q.End-q.Start)}
-		if q.Interval > 0 || q.Kind == store.KindRate {
-			bl := q.Interval
-			if bl == 0 {
-				bl = q.End - q.Start
-			}
-			ts := make([]int64, 0, len(g.buckets))
-			for t := range g.buckets {
-				ts = append(ts, t)
-			}
-			sort.Slice(ts, func(i, j int) bool { return ts[i] < ts[j] })
-			for _, t := range ts {
-				b := g.buckets[t]
-				sg.Buckets = append(sg.Buckets, store.Bucket{T: t, Value: histValue(&b.acc, q, bl), Count: b.points})
-			}
-		}
-		out = append(out, sg)
-	}
-	return store.RankGroups(out, q.Order, q.Limit)
+	value := func(b *hbucket, bucketMs int64) float64 { return histValue(&b.acc, q, bucketMs) }
+	count := func(b *hbucket) int64 { return b.points }
+	return cellGroups(runs, q, fold, value, count)
 }
 
 type hbucket struct {

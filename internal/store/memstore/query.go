@@ -138,10 +138,24 @@ func (a *acc) add(p model.Point) {
 }
 
 func groups(runs []run, q *store.Query, meta model.MetricMeta) []store.Group {
+	fold := func(a *acc, pts []model.Point, i int) {
+		a.add(pts[i])
+		addPair(a, pts, i, meta)
+	}
+	val := func(a *acc, bucketMs int64) float64 { return value(a, q, bucketMs) }
+	count := func(a *acc) int64 { return int64(len(a.vals)) }
+	return cellGroups(runs, q, fold, val, count)
+}
+
+// cellGroups puts every point of the runs into the cell of its group and bucket and into the
+// group's whole-range cell (fold updates a cell with point i of a series), then renders each
+// group: its whole-range value and, with an interval or for rate, its non-empty buckets.
+func cellGroups[C any](runs []run, q *store.Query, fold func(c *C, pts []model.Point, i int),
+	value func(c *C, bucketMs int64) float64, count func(c *C) int64) []store.Group {
 	type group struct {
 		key     []string
-		total   *acc
-		buckets map[int64]*acc
+		total   *C
+		buckets map[int64]*C
 	}
 	byKey := map[string]*group{}
 	var order []*group
@@ -152,7 +166,7 @@ func groups(runs []run, q *store.Query, meta model.MetricMeta) []store.Group {
 		}
 		g := byKey[store.GroupKeyString(key)]
 		if g == nil {
-			g = &group{key: key, total: &acc{}, buckets: map[int64]*acc{}}
+			g = &group{key: key, total: new(C), buckets: map[int64]*C{}}
 			byKey[store.GroupKeyString(key)] = g
 			order = append(order, g)
 		}
@@ -163,19 +177,16 @@ func groups(runs []run, q *store.Query, meta model.MetricMeta) []store.Group {
 			}
 			b := g.buckets[bt]
 			if b == nil {
-				b = &acc{}
+				b = new(C)
 				g.buckets[bt] = b
 			}
-			for _, a := range []*acc{b, g.total} {
-				a.add(p)
-				addPair(a, r.pts, i, meta)
-			}
+			fold(b, r.pts, i)
+			fold(g.total, r.pts, i)
 		}
 	}
 	out := make([]store.Group, 0, len(order))
 	for _, g := range order {
-		sg := store.Group{Key: g.key, Count: int64(len(g.total.vals))}
-		sg.Value = value(g.total, q, q.End-q.Start)
+		sg := store.Group{Key: g.key, Count: count(g.total), Value: value(g.total, q.End-q.Start)}
 		if q.Interval > 0 || q.Kind == store.KindRate {
 			bl := q.Interval
 			if bl == 0 {
@@ -188,7 +199,7 @@ func groups(runs []run, q *store.Query, meta model.MetricMeta) []store.Group {
 			sort.Slice(ts, func(i, j int) bool { return ts[i] < ts[j] })
 			for _, t := range ts {
 				b := g.buckets[t]
-				sg.Buckets = append(sg.Buckets, store.Bucket{T: t, Value: value(b, q, bl), Count: int64(len(b.vals))})
+				sg.Buckets = append(sg.Buckets, store.Bucket{T: t, Value: value(b, bl), Count: count(b)})
 			}
 		}
 		out = append(out, sg)
