@@ -19,7 +19,8 @@ IMAGE    := $(if $(REGISTRY),$(REGISTRY)/,)luminate:$(TAG)
 DOCKER   ?= docker
 KUBECTL  ?= kubectl
 
-.PHONY: help deps build build-local tools test test-coverage lint run dev bench bench-storage telemetrygen clean
+.PHONY: help deps build build-local tools test test-coverage lint run dev bench bench-storage telemetrygen clickhouse-local clean
+STORAGE ?= badger
 .PHONY: docker-build docker-run docker-push k8s-deploy k8s-deploy-badger k8s-delete k8s-logs k8s-status k8s-configs
 
 help: ## list the targets
@@ -40,8 +41,8 @@ build: $(OCB) tools ## build the collector distribution with ocb into bin/lumina
 build-local: tools ## build bin/luminate with plain go build (same components, faster, for development)
 	go build -o bin/luminate ./cmd/luminate
 
-tools: ## build the CLIs: bin/luminate-token, bin/luminate-bench, bin/luminate-query (standalone query server)
-	go build -o bin/ ./cmd/luminate-token ./cmd/luminate-bench ./cmd/luminate-query
+tools: ## build the CLIs: luminate-token, luminate-bench, luminate-query (standalone query server), luminate-schema
+	go build -o bin/ ./cmd/luminate-token ./cmd/luminate-bench ./cmd/luminate-query ./cmd/luminate-schema
 
 test: ## run every test (Badger, collector pipelines, real HTTP, the Docker and Kubernetes files)
 	go test -count=1 ./...
@@ -58,8 +59,11 @@ lint: ## gofmt check, go vet, staticcheck
 	@test -x $(TOOLS)/staticcheck || GOBIN=$(TOOLS) go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(TOOLS)/staticcheck ./...
 
-run: build ## start Luminate on Badger (data in ./data) and print a token and first curl commands
-	@scripts/run.sh
+run: build ## start Luminate on Badger (data in ./data; STORAGE=clickhouse: on CLICKHOUSE_ADDR) and print a token and curls
+	@STORAGE=$(STORAGE) scripts/run.sh
+
+clickhouse-local: ## start ClickHouse on 127.0.0.1:9000 with data in ./data/clickhouse (installs Debian's when root); STOP=1 stops it
+	@STOP=$(STOP) scripts/clickhouse-local.sh
 
 dev: ## rebuild (go build) and restart Luminate whenever a .go or config file changes
 	@scripts/dev.sh
