@@ -23,6 +23,10 @@ type dataset struct {
 	dims   [][]byte       // per series: `"dimensions":{...}`, encoded once
 	lat    [][]float64    // [round][series] api_latency
 	cnt    [][]float64    // [round][series] requests_total
+	hist   *histData      // --histograms: api_latency as cumulative histograms (histogram.go); nil otherwise
+	// startTimes: the counters are written with their start times (OTLP), so the server also
+	// sees a reset where the value did not drop
+	startTimes bool
 }
 
 // job is one request: series [from, to) of one round, one point of each metric per series.
@@ -76,6 +80,18 @@ func (d *dataset) jobs(batch int) []job {
 	return js
 }
 
-// start and end are the first and last round's timestamps (Unix ms): the queries' time range.
+// start and end are the first and last round's timestamps (Unix ms).
 func (d *dataset) start() int64 { return d.shape.T(0) }
 func (d *dataset) end() int64   { return d.shape.T(d.shape.Points - 1) }
+
+// rangeStart is the start of the queries' time range, which ends at end(). Without histograms it
+// is the first round: exactly the written rounds. With histograms it is one step before the
+// histograms' start time (two steps before round 0): a cumulative histogram's first point in
+// range counts its own observations only when its series started inside the range
+// (docs/api.md), so this range counts every observation ever recorded.
+func (d *dataset) rangeStart() int64 {
+	if d.hist != nil {
+		return d.histStart() - d.shape.StepMs
+	}
+	return d.start()
+}

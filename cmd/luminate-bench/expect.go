@@ -97,8 +97,9 @@ func (d *dataset) checkP95ByEndpoint(raw json.RawMessage) (int, error) {
 	return len(gs), nil
 }
 
-// checkRateByRegion: per series, the increases of consecutive rounds (a drop is a reset: the
-// increase is the new value), summed per region, over the range's length in seconds.
+// checkRateByRegion: per series, the increases of consecutive rounds (a reset - a drop, or over
+// OTLP a new start time - makes the increase the new value), summed per region, over the
+// range's length in seconds.
 func (d *dataset) checkRateByRegion(raw json.RawMessage) (int, error) {
 	var gs []groupPoints
 	if err := json.Unmarshal(raw, &gs); err != nil {
@@ -117,7 +118,7 @@ func (d *dataset) checkRateByRegion(raw json.RawMessage) (int, error) {
 		var inc float64
 		for r := 1; r < s.Points; r++ {
 			v, prev := d.cnt[r][i], d.cnt[r-1][i]
-			if v < prev {
+			if v < prev || d.restarted(i, r) {
 				inc += v
 			} else {
 				inc += v - prev
@@ -126,7 +127,7 @@ func (d *dataset) checkRateByRegion(raw json.RawMessage) (int, error) {
 		region, _ := d.labels[i].Get("region")
 		want[region] += inc
 	}
-	seconds := float64(d.end()-d.start()) / 1000
+	seconds := float64(d.end()-d.rangeStart()) / 1000
 	for _, g := range gs {
 		w, ok := want[g.GroupKey["region"]]
 		if !ok {
@@ -190,6 +191,14 @@ func (d *dataset) checkOneCustomer(raw json.RawMessage) (int, error) {
 		}
 	}
 	return len(gs), nil
+}
+
+// restarted reports whether series i's counter restarts at round r by its start time: OTLP
+// sends one (counterStart), which moves at the reset, and a new start time is a reset even when
+// the value did not drop (a short series may reset to more than it had). The JSON API has no
+// start times: there only a drop tells.
+func (d *dataset) restarted(i, r int) bool {
+	return d.startTimes && d.counterStart(i, r) != d.counterStart(i, r-1)
 }
 
 func compare(key map[string]string, count, wantCount int64, v, want, rel float64) error {

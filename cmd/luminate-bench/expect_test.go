@@ -9,6 +9,7 @@ import (
 
 	"github.com/luminate-metrics/luminate/internal/model"
 	"github.com/luminate-metrics/luminate/internal/queryapi"
+	"github.com/luminate-metrics/luminate/internal/store"
 	"github.com/luminate-metrics/luminate/internal/store/memstore"
 )
 
@@ -19,10 +20,17 @@ func referenceAnswers(t *testing.T, ds *dataset) map[string]json.RawMessage {
 	st := memstore.New()
 	a := st.Appender("bench")
 	counter := model.MetricMeta{Type: model.TypeCounter, Temporality: model.TemporalityCumulative, Monotonic: true}
+	hist := model.MetricMeta{Type: model.TypeHistogram, Temporality: model.TemporalityCumulative, Unit: "ms"}
+	pa := a.(store.PointAppender)
 	for r := range ds.shape.Points {
 		for i := range ds.shape.Series() {
-			if a.Append(metricLatency, model.MetricMeta{}, ds.labels[i], ds.shape.T(r), ds.lat[r][i]) != nil ||
-				a.Append(metricCounter, counter, ds.labels[i], ds.shape.T(r), ds.cnt[r][i]) != nil {
+			var err error
+			if ds.hist != nil {
+				err = pa.AppendPoint(metricLatency, hist, ds.labels[i], model.Point{T: ds.shape.T(r), Start: ds.histStart(), Hist: modelHist(ds.hist.point(i, r))})
+			} else {
+				err = a.Append(metricLatency, model.MetricMeta{}, ds.labels[i], ds.shape.T(r), ds.lat[r][i])
+			}
+			if err != nil || a.Append(metricCounter, counter, ds.labels[i], ds.shape.T(r), ds.cnt[r][i]) != nil {
 				t.Fatal("append failed")
 			}
 		}
@@ -54,12 +62,12 @@ func referenceAnswers(t *testing.T, ds *dataset) map[string]json.RawMessage {
 func TestChecksAcceptTheReferenceAndRejectSmallErrors(t *testing.T) {
 	ds := newDataset(smallShape())
 	ref := referenceAnswers(t, ds)
-	checks := map[string]func(json.RawMessage) (int, error){}
+	checks := map[string]checkFunc{}
 	for _, q := range ds.queries(0) {
 		checks[q.name] = q.check
 	}
 	for name, raw := range ref {
-		if _, err := checks[name](raw); err != nil {
+		if _, _, err := checks[name](raw); err != nil {
 			t.Fatalf("%s: reference answer refused: %v\n%s", name, err, raw)
 		}
 	}
@@ -88,8 +96,18 @@ func TestChecksAcceptTheReferenceAndRejectSmallErrors(t *testing.T) {
 		}
 		c.mutate(&gs)
 		raw, _ := json.Marshal(gs)
-		if _, err := checks[c.query](raw); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, _, err := checks[c.query](raw); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: mutated answer: error %v, want one mentioning %q", c.query, err, c.want)
 		}
 	}
+}
+
+// modelHist is a histogram point as the exporter stores it.
+func modelHist(p histPoint) *model.Histogram {
+	h := &model.Histogram{Count: p.count, Sum: p.sum, HasSum: true, Min: p.min, HasMin: true, Max: p.max, HasMax: true,
+		Bounds: latencyBounds, Counts: make([]uint64, len(p.counts))}
+	for b, c := range p.counts {
+		h.Counts[b] = uint64(c)
+	}
+	return h
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 	"google.golang.org/grpc"
@@ -226,6 +227,10 @@ func (f *fakeLuminate) storeLater(md pmetric.Metrics) {
 }
 
 func appendOTLP(a store.Appender, m pmetric.Metric) {
+	if m.Type() == pmetric.MetricTypeHistogram {
+		appendOTLPHistograms(a.(store.PointAppender), m)
+		return
+	}
 	var pts pmetric.NumberDataPointSlice
 	meta := model.MetricMeta{Unit: m.Unit()}
 	switch m.Type() {
@@ -239,15 +244,41 @@ func appendOTLP(a store.Appender, m pmetric.Metric) {
 	}
 	for i := range pts.Len() {
 		p := pts.At(i)
-		var ls model.Labels
-		for k, v := range p.Attributes().All() {
-			ls = append(ls, model.Label{Name: k, Value: v.Str()})
+		pt := model.Point{T: p.Timestamp().AsTime().UnixMilli(), V: p.DoubleValue()}
+		if meta.Temporality == model.TemporalityCumulative {
+			pt.Start = p.StartTimestamp().AsTime().UnixMilli() // a new start time is a reset, as the exporter keeps it
 		}
-		ls.Sort()
-		if err := a.Append(m.Name(), meta, ls, p.Timestamp().AsTime().UnixMilli(), p.DoubleValue()); err != nil {
+		if err := a.(store.PointAppender).AppendPoint(m.Name(), meta, otlpLabels(p.Attributes()), pt); err != nil {
 			panic(err)
 		}
 	}
+}
+
+// appendOTLPHistograms stores cumulative explicit-bucket histogram points as the exporter does.
+func appendOTLPHistograms(a store.PointAppender, m pmetric.Metric) {
+	if m.Histogram().AggregationTemporality() != pmetric.AggregationTemporalityCumulative {
+		panic(fmt.Sprintf("metric %s: the fake stores cumulative histograms only", m.Name()))
+	}
+	meta := model.MetricMeta{Type: model.TypeHistogram, Temporality: model.TemporalityCumulative, Unit: m.Unit()}
+	pts := m.Histogram().DataPoints()
+	for i := range pts.Len() {
+		p := pts.At(i)
+		h := &model.Histogram{Count: p.Count(), Sum: p.Sum(), HasSum: p.HasSum(), Min: p.Min(), HasMin: p.HasMin(),
+			Max: p.Max(), HasMax: p.HasMax(), Bounds: p.ExplicitBounds().AsRaw(), Counts: p.BucketCounts().AsRaw()}
+		pt := model.Point{T: p.Timestamp().AsTime().UnixMilli(), Start: p.StartTimestamp().AsTime().UnixMilli(), Hist: h}
+		if err := a.AppendPoint(m.Name(), meta, otlpLabels(p.Attributes()), pt); err != nil {
+			panic(err)
+		}
+	}
+}
+
+func otlpLabels(attrs pcommon.Map) model.Labels {
+	var ls model.Labels
+	for k, v := range attrs.All() {
+		ls = append(ls, model.Label{Name: k, Value: v.Str()})
+	}
+	ls.Sort()
+	return ls
 }
 
 func readMaybeGzip(r *http.Request) ([]byte, error) {

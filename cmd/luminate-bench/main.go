@@ -76,7 +76,7 @@ type endpoints struct {
 // bench runs the whole benchmark. An error means there is nothing to report (the server did
 // not start); problems found while measuring are report failures instead, next to the numbers.
 func bench(ctx context.Context, o *options, log io.Writer) (*report, error) {
-	r := &report{Mode: o.mode, Batch: o.batch / 2 * 2, Clients: o.clients, Gzip: o.gzip}
+	r := &report{Mode: o.mode, Histograms: o.histograms, Batch: o.batch / 2 * 2, Clients: o.clients, Gzip: o.gzip}
 	var ep endpoints
 	var srv *spawned
 	if o.spawn() {
@@ -112,10 +112,17 @@ func bench(ctx context.Context, o *options, log io.Writer) (*report, error) {
 	}
 	// generated once the server answers (a dead target fails fast), before the clock starts
 	ds := newDataset(o.shape(time.Now()))
+	ds.startTimes = o.mode != modeJSON
+	if o.histograms {
+		ds.addHistograms()
+	}
 	s := ds.shape
 	r.Workload = workloadInfo{Customers: s.Customers, Endpoints: s.Endpoints, Points: s.Points, Series: s.Series(),
-		StepMs: s.StepMs, Start: ds.start(), End: ds.end(), Tenant: r.Workload.Tenant}
-	r.Points = ds.points()
+		StepMs: s.StepMs, Start: ds.start(), End: ds.end(), QueryStart: ds.rangeStart(), Tenant: r.Workload.Tenant}
+	if o.histograms {
+		r.Workload.HistogramBuckets, r.Workload.ObservationsPerRound = latencyBuckets, obsPerRound
+	}
+	r.Points, r.HistogramPoints = ds.points(), ds.histPoints()
 
 	api := newAPIClient(ep.api, ep.token)
 	measureLoad(ctx, o, ds, ep, api, r, log)
@@ -166,8 +173,12 @@ func measureLoad(ctx context.Context, o *options, ds *dataset, ep endpoints, api
 	}
 	defer closeSenders()
 	jobs := ds.jobs(o.batch)
+	what := o.mode
+	if ds.hist != nil {
+		what += fmt.Sprintf(", api_latency as histograms (%d buckets)", latencyBuckets)
+	}
 	fmt.Fprintf(log, "load: %s points in %d requests of up to %d points, %d clients, mode %s\n",
-		thousands(ds.points()), len(jobs), r.Batch, o.clients, o.mode)
+		thousands(ds.points()), len(jobs), r.Batch, o.clients, what)
 	cpu0, srv0, srvErr := selfCPU(), time.Duration(0), error(nil)
 	if ep.pid > 0 {
 		srv0, srvErr = processCPU(ep.pid)
@@ -178,6 +189,12 @@ func measureLoad(ctx context.Context, o *options, ds *dataset, ep endpoints, api
 	r.AckedPoints, r.Requests, r.Errors, r.ErrorSamples = st.Points, st.Requests, st.Errors, st.ErrorSamples
 	r.LoadSeconds = st.Elapsed.Seconds()
 	r.PointsPerSec = float64(st.Points) / st.Elapsed.Seconds()
+	if ds.hist != nil {
+		// every request carries as many histogram points as counter points, and a request is
+		// acknowledged whole or not at all: half the acknowledged points are histograms
+		r.AckedHistogramPoints = st.Points / 2
+		r.HistogramPointsPerSec = float64(r.AckedHistogramPoints) / st.Elapsed.Seconds()
+	}
 	r.LatencyP50Ms = ms(percentile(st.Latencies, 50))
 	r.LatencyP95Ms = ms(percentile(st.Latencies, 95))
 	r.LatencyP99Ms = ms(percentile(st.Latencies, 99))
@@ -186,12 +203,16 @@ func measureLoad(ctx context.Context, o *options, ds *dataset, ep endpoints, api
 			st.Errors, st.Requests, thousands(ds.points()-st.Points), thousands(ds.points()))
 	}
 	if r.otlp() && ctx.Err() == nil {
-		d, err := waitStored(ctx, api, ds, start, o.storeTimeout, log)
+		t, err := waitStored(ctx, api, ds, start, o.storeTimeout, log)
 		if err != nil {
 			r.fail("OTLP points not all queryable: %v", err)
 		} else {
-			r.StoredSeconds = d.Seconds()
-			r.StoredPointsPerS = float64(ds.points()) / d.Seconds()
+			r.StoredSeconds = t.all.Seconds()
+			r.StoredPointsPerS = float64(ds.points()) / t.all.Seconds()
+			if ds.hist != nil {
+				r.StoredHistogramSeconds = t.latency.Seconds()
+				r.StoredHistogramPointsPerS = float64(ds.histPoints()) / t.latency.Seconds()
+			}
 		}
 	}
 	if ep.pid > 0 && srvErr == nil {

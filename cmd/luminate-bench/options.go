@@ -40,6 +40,7 @@ type options struct {
 	customers, endpoints, points int
 	batch, clients               int
 	gzip                         bool
+	histograms                   bool // OTLP: api_latency as a cumulative explicit-bucket histogram
 
 	queryRuns    int
 	limit        int // "limit" of the group-by-customer query; 0 = customers
@@ -92,13 +93,14 @@ func parseArgs(args []string, getenv func(string) string, stderr io.Writer) (*op
 	fs.IntVar(&o.batch, "batch", 5000, "points per request (both metrics; rounded down to an even number)")
 	fs.IntVar(&o.clients, "clients", 8, "concurrent writers (HTTP keep-alive connections or gRPC streams)")
 	fs.BoolVar(&o.gzip, "gzip", false, "gzip request bodies (json, otlp-http) or use the gzip gRPC compressor")
+	fs.BoolVar(&o.histograms, "histograms", false, "OTLP modes: send api_latency as a cumulative histogram (20 explicit buckets, 10 observations per series per round) instead of a gauge")
 	fs.IntVar(&o.queryRuns, "query-runs", 20, "timed runs of each query (after 2 warm-up runs); 0 skips the queries")
 	fs.IntVar(&o.limit, "limit", 0, "limit of the group-by-customer query (0: the number of customers)")
 	fs.DurationVar(&o.readyTimeout, "ready-timeout", 60*time.Second, "how long to wait for the server to become ready")
 	fs.DurationVar(&o.storeTimeout, "store-timeout", 60*time.Second, "OTLP modes: how long to wait for every point to become queryable")
 	fs.BoolVar(&o.asJSON, "json", false, "print the report as one JSON object on stdout instead of the text summary")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: luminate-bench [--mode json|otlp-http|otlp-grpc] [--customers N --endpoints N --points N] [--batch N --clients N --gzip]")
+		fmt.Fprintln(stderr, "usage: luminate-bench [--mode json|otlp-http|otlp-grpc [--histograms]] [--customers N --endpoints N --points N] [--batch N --clients N --gzip]")
 		fmt.Fprintln(stderr, "       spawn mode (default) starts --server with --config on free ports and a fresh data dir;")
 		fmt.Fprintln(stderr, "       target mode: --url http://host:8080 --token T [--pid PID] [--data-dir DIR]")
 		fs.PrintDefaults()
@@ -123,6 +125,9 @@ func (o *options) validate(fs *flag.FlagSet) error {
 	case modeJSON, modeOTLPHTTP, modeOTLPGRPC:
 	default:
 		return fmt.Errorf("--mode %q: use json, otlp-http or otlp-grpc", o.mode)
+	}
+	if o.histograms && o.mode == modeJSON {
+		return errors.New("--histograms needs --mode otlp-http or otlp-grpc: the JSON write API has no histograms")
 	}
 	for _, f := range []struct {
 		name string

@@ -43,9 +43,9 @@ func TestTargetMode(t *testing.T) {
 	if o.spawn() || o.url != "http://[::1]:8080" || o.token != "env-token" || o.otlpEndpoint != "[::1]:4317" {
 		t.Fatalf("target %+v", o)
 	}
-	o, err = parse("--url", "http://db:8080", "--token", "T", "--mode", "otlp-http")
-	if err != nil || o.otlpEndpoint != "http://db:4318" || o.token != "T" {
-		t.Fatalf("otlp-http endpoint %q, token %q, err %v", o.otlpEndpoint, o.token, err)
+	o, err = parse("--url", "http://db:8080", "--token", "T", "--mode", "otlp-http", "--histograms")
+	if err != nil || o.otlpEndpoint != "http://db:4318" || o.token != "T" || !o.histograms {
+		t.Fatalf("otlp-http endpoint %q, token %q, histograms %v, err %v", o.otlpEndpoint, o.token, o.histograms, err)
 	}
 }
 
@@ -55,6 +55,7 @@ func TestBadArguments(t *testing.T) {
 		want string
 	}{
 		{[]string{"--mode", "prom"}, "--mode"},
+		{[]string{"--histograms"}, "--histograms needs --mode otlp-http or otlp-grpc"},
 		{[]string{"--customers", "0"}, "--customers is 0"},
 		{[]string{"--batch", "1"}, "--batch is 1"},
 		{[]string{"--points", "100000"}, "spans"},

@@ -6,9 +6,10 @@ import (
 )
 
 // otlpMetrics builds job j as one OTLP resource (service.name=bench) with api_latency as a
-// Gauge (unit ms) and requests_total as a cumulative monotonic Sum, one data point per series
-// each, with the series' dimensions as data-point attributes: what an OTel SDK or collector
-// scraping these endpoints would send.
+// Gauge (unit ms), or with --histograms as a cumulative explicit-bucket Histogram, and
+// requests_total as a cumulative monotonic Sum, one data point per series each, with the series'
+// dimensions as data-point attributes: what an OTel SDK or collector scraping these endpoints
+// would send.
 func (d *dataset) otlpMetrics(j job) pmetric.Metrics {
 	md := pmetric.NewMetrics()
 	rm := md.ResourceMetrics().AppendEmpty()
@@ -16,10 +17,23 @@ func (d *dataset) otlpMetrics(j job) pmetric.Metrics {
 	sm := rm.ScopeMetrics().AppendEmpty()
 	sm.Scope().SetName("luminate-bench")
 
+	n := j.to - j.from
+	ts := pcommon.Timestamp(d.shape.T(j.round) * 1e6)
 	lat := sm.Metrics().AppendEmpty()
 	lat.SetName(metricLatency)
 	lat.SetUnit("ms")
-	latPts := lat.SetEmptyGauge().DataPoints()
+	if d.hist != nil {
+		d.appendHistograms(lat, j, ts)
+	} else {
+		latPts := lat.SetEmptyGauge().DataPoints()
+		latPts.EnsureCapacity(n)
+		for i := j.from; i < j.to; i++ {
+			p := latPts.AppendEmpty()
+			p.SetTimestamp(ts)
+			p.SetDoubleValue(d.lat[j.round][i])
+			d.putAttrs(p.Attributes(), i)
+		}
+	}
 
 	cnt := sm.Metrics().AppendEmpty()
 	cnt.SetName(metricCounter)
@@ -27,24 +41,42 @@ func (d *dataset) otlpMetrics(j job) pmetric.Metrics {
 	sum.SetIsMonotonic(true)
 	sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
 	cntPts := sum.DataPoints()
-
-	n := j.to - j.from
-	latPts.EnsureCapacity(n)
 	cntPts.EnsureCapacity(n)
-	ts := pcommon.Timestamp(d.shape.T(j.round) * 1e6)
 	for i := j.from; i < j.to; i++ {
-		p := latPts.AppendEmpty()
-		p.SetTimestamp(ts)
-		p.SetDoubleValue(d.lat[j.round][i])
-		d.putAttrs(p.Attributes(), i)
-
-		p = cntPts.AppendEmpty()
+		p := cntPts.AppendEmpty()
 		p.SetStartTimestamp(pcommon.Timestamp(d.counterStart(i, j.round) * 1e6))
 		p.SetTimestamp(ts)
 		p.SetDoubleValue(d.cnt[j.round][i])
 		d.putAttrs(p.Attributes(), i)
 	}
 	return md
+}
+
+// appendHistograms makes m the cumulative histogram api_latency of job j's series at its round:
+// count, sum, min, max, the 19 bounds and 20 bucket counts, start time one step before round 0.
+func (d *dataset) appendHistograms(m pmetric.Metric, j job, ts pcommon.Timestamp) {
+	h := m.SetEmptyHistogram()
+	h.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	pts := h.DataPoints()
+	pts.EnsureCapacity(j.to - j.from)
+	start := pcommon.Timestamp(d.histStart() * 1e6)
+	counts := make([]uint64, latencyBuckets)
+	for i := j.from; i < j.to; i++ {
+		hp := d.hist.point(i, j.round)
+		p := pts.AppendEmpty()
+		p.SetStartTimestamp(start)
+		p.SetTimestamp(ts)
+		p.SetCount(hp.count)
+		p.SetSum(hp.sum)
+		p.SetMin(hp.min)
+		p.SetMax(hp.max)
+		p.ExplicitBounds().FromRaw(latencyBounds)
+		for b, c := range hp.counts {
+			counts[b] = uint64(c)
+		}
+		p.BucketCounts().FromRaw(counts)
+		d.putAttrs(p.Attributes(), i)
+	}
 }
 
 func (d *dataset) putAttrs(m pcommon.Map, i int) {

@@ -12,10 +12,12 @@ import (
 type report struct {
 	Workload workloadInfo `json:"workload"`
 	Mode     string       `json:"mode"`
-	Batch    int          `json:"batch"`
-	Clients  int          `json:"clients"`
-	Gzip     bool         `json:"gzip"`
-	Server   string       `json:"server"`
+	// Histograms: api_latency was sent as cumulative explicit-bucket histograms (--histograms)
+	Histograms bool   `json:"histograms,omitempty"`
+	Batch      int    `json:"batch"`
+	Clients    int    `json:"clients"`
+	Gzip       bool   `json:"gzip"`
+	Server     string `json:"server"`
 
 	Points           int64    `json:"points"`      // written by the load
 	AckedPoints      int64    `json:"ackedPoints"` // acknowledged by the server
@@ -26,11 +28,17 @@ type report struct {
 	PointsPerSec     float64  `json:"pointsPerSec"` // acknowledged points / load seconds
 	StoredSeconds    float64  `json:"storedSeconds,omitempty"`
 	StoredPointsPerS float64  `json:"storedPointsPerSec,omitempty"` // OTLP: points / time until all queryable
-	LatencyP50Ms     float64  `json:"requestP50Ms"`
-	LatencyP95Ms     float64  `json:"requestP95Ms"`
-	LatencyP99Ms     float64  `json:"requestP99Ms"`
-	ClientCPUSeconds float64  `json:"clientCpuSeconds"`
-	ServerCPUSeconds *float64 `json:"serverCpuSeconds,omitempty"` // during the load (OTLP: until stored)
+	// --histograms: the api_latency histogram points among the above (half of them)
+	HistogramPoints           int64    `json:"histogramPoints,omitempty"`
+	AckedHistogramPoints      int64    `json:"ackedHistogramPoints,omitempty"`
+	HistogramPointsPerSec     float64  `json:"histogramPointsPerSec,omitempty"`       // acknowledged / load seconds
+	StoredHistogramSeconds    float64  `json:"storedHistogramSeconds,omitempty"`      // until every histogram point was queryable
+	StoredHistogramPointsPerS float64  `json:"storedHistogramPointsPerSec,omitempty"` // histogram points / that time
+	LatencyP50Ms              float64  `json:"requestP50Ms"`
+	LatencyP95Ms              float64  `json:"requestP95Ms"`
+	LatencyP99Ms              float64  `json:"requestP99Ms"`
+	ClientCPUSeconds          float64  `json:"clientCpuSeconds"`
+	ServerCPUSeconds          *float64 `json:"serverCpuSeconds,omitempty"` // during the load (OTLP: until stored)
 
 	Queries []queryResult `json:"queries,omitempty"`
 
@@ -45,14 +53,19 @@ type report struct {
 }
 
 type workloadInfo struct {
-	Customers int    `json:"customers"`
-	Endpoints int    `json:"endpoints"`
-	Points    int    `json:"pointsPerSeries"`
-	Series    int    `json:"seriesPerMetric"`
-	StepMs    int64  `json:"stepMs"`
-	Start     int64  `json:"start"` // Unix ms of the first round
-	End       int64  `json:"end"`   // and of the last
-	Tenant    string `json:"tenant,omitempty"`
+	Customers int   `json:"customers"`
+	Endpoints int   `json:"endpoints"`
+	Points    int   `json:"pointsPerSeries"`
+	Series    int   `json:"seriesPerMetric"`
+	StepMs    int64 `json:"stepMs"`
+	Start     int64 `json:"start"` // Unix ms of the first round
+	End       int64 `json:"end"`   // and of the last
+	// QueryStart is the start of the queries' range (end is End): Start, or with histograms two
+	// steps earlier, before the histograms' start time
+	QueryStart           int64  `json:"queryStart"`
+	HistogramBuckets     int    `json:"histogramBuckets,omitempty"`
+	ObservationsPerRound int    `json:"observationsPerRound,omitempty"`
+	Tenant               string `json:"tenant,omitempty"`
 }
 
 func (r *report) fail(format string, args ...any) {
@@ -74,6 +87,10 @@ func (r *report) writeText(w io.Writer) {
 	p("workload: %s customers x %d endpoints x %d points x 2 metrics = %s points (%s series), %d s apart",
 		thousands(int64(wl.Customers)), wl.Endpoints, wl.Points, thousands(r.Points), thousands(int64(2*wl.Series)), wl.StepMs/1000)
 	p("write:    %s, batches of %d points, %d clients, gzip %v; server %s", r.Mode, r.Batch, r.Clients, r.Gzip, r.Server)
+	if r.Histograms {
+		p("          api_latency as cumulative histograms: %s points, %d buckets, %d observations per series per round",
+			thousands(r.HistogramPoints), wl.HistogramBuckets, wl.ObservationsPerRound)
+	}
 	ack := "acknowledged = durable"
 	if r.otlp() {
 		ack = "accepted (queued, not yet stored)"
@@ -82,6 +99,13 @@ func (r *report) writeText(w io.Writer) {
 		thousands(r.AckedPoints), r.LoadSeconds, thousands(int64(r.PointsPerSec)), ack, r.Requests, r.Errors)
 	if r.StoredSeconds > 0 {
 		p("stored:   all %s points queryable %.2f s after the load started = %s points/s", thousands(r.Points), r.StoredSeconds, thousands(int64(r.StoredPointsPerS)))
+	}
+	if r.Histograms {
+		p("histograms: %s histogram points accepted = %s histogram points/s", thousands(r.AckedHistogramPoints), thousands(int64(r.HistogramPointsPerSec)))
+		if r.StoredHistogramSeconds > 0 {
+			p("          all %s queryable %.2f s after the load started = %s histogram points/s",
+				thousands(r.HistogramPoints), r.StoredHistogramSeconds, thousands(int64(r.StoredHistogramPointsPerS)))
+		}
 	}
 	p("requests: p50 %s ms, p95 %s ms, p99 %s ms", fmtMs(r.LatencyP50Ms), fmtMs(r.LatencyP95Ms), fmtMs(r.LatencyP99Ms))
 	cpu := fmt.Sprintf("client %.2f s (%.2f cores)", r.ClientCPUSeconds, r.ClientCPUSeconds/r.loadWall())
@@ -105,6 +129,9 @@ func (r *report) writeText(w io.Writer) {
 			}
 			p("  %-16s p50 %8s ms  p95 %8s ms  server %6s ms  %6d groups  %s points scanned",
 				q.Name, fmtMs(q.P50Ms), fmtMs(q.P95Ms), server, q.Groups, thousands(q.PointsScanned))
+			if q.Note != "" {
+				p("  %-16s %s", "", q.Note)
+			}
 		}
 	}
 	if r.RSSBytes > 0 {
@@ -149,8 +176,14 @@ func (r *report) markdownRow() string {
 	if r.Gzip {
 		cells[1] += " gzip"
 	}
+	if r.Histograms {
+		cells[1] += fmt.Sprintf(" histograms (%d buckets)", wl.HistogramBuckets)
+	}
 	if r.otlp() {
 		cells[2] = fmt.Sprintf("%s stored (%s accepted)", short(r.StoredPointsPerS), short(r.PointsPerSec))
+	}
+	if r.Histograms {
+		cells[2] += fmt.Sprintf("; histograms %s stored (%s accepted)", short(r.StoredHistogramPointsPerS), short(r.HistogramPointsPerSec))
 	}
 	for _, name := range []string{"avg-by-customer", "p95-by-endpoint", "rate-by-region", "one-customer-1m"} {
 		cell := "-"

@@ -90,6 +90,68 @@ func TestTargetModeOTLP(t *testing.T) {
 	}
 }
 
+// TestTargetModeOTLPHistograms: --histograms against the fake (the reference engine behind it):
+// every answer from merged buckets passes its check, histogram points are reported apart, and
+// the text summary says what was sent.
+func TestTargetModeOTLPHistograms(t *testing.T) {
+	for _, mode := range []string{modeOTLPHTTP, modeOTLPGRPC} {
+		t.Run(mode, func(t *testing.T) {
+			f := newFakeLuminate(t)
+			otlp := f.otlpHTTP.URL
+			if mode == modeOTLPGRPC {
+				otlp = f.otlpGRPC
+			}
+			args := []string{"--mode", mode, "--histograms", "--url", f.api.URL, "--token", fakeToken, "--otlp-endpoint", otlp,
+				"--customers", "20", "--points", "3", "--query-runs", "2"}
+			code, r, stderr := runBench(t, args...)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, stderr)
+			}
+			checkSane(t, r, 20, 3)
+			checkHistogramReport(t, r, 20, 3)
+			if r.StoredHistogramSeconds < r.LoadSeconds+0.25 {
+				t.Fatalf("histograms accepted in %.3f s, stored after %.3f s: the fake stores 300 ms late", r.LoadSeconds, r.StoredHistogramSeconds)
+			}
+			if mode == modeOTLPGRPC {
+				return
+			}
+			f.store = memstore.New() // the text report, on a fresh store
+			var out, errb bytes.Buffer
+			if code := run(args, func(string) string { return "" }, &out, &errb); code != 0 {
+				t.Fatalf("exit %d\n%s", code, errb.String())
+			}
+			for _, want := range []string{"api_latency as cumulative histograms: 600 points, 20 buckets, 10 observations",
+				"histogram points/s", "| 20 x 10 x 3 | otlp-http histograms (20 buckets) | ", "; histograms ", "equal to its linear interpolation"} {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("text report lacks %q:\n%s", want, out.String())
+				}
+			}
+		})
+	}
+}
+
+// checkHistogramReport checks the histogram numbers of a clean --histograms run.
+func checkHistogramReport(t *testing.T, r *report, customers, points int) {
+	t.Helper()
+	want := int64(customers * 10 * points)
+	if !r.Histograms || r.HistogramPoints != want || r.AckedHistogramPoints != want || r.Workload.HistogramBuckets != 20 ||
+		r.Workload.ObservationsPerRound != 10 || r.Workload.QueryStart != r.Workload.Start-20_000 {
+		t.Fatalf("histograms %v: %d points, %d acknowledged, %d buckets, %d observations per round, query start %d (first round %d); want %d points",
+			r.Histograms, r.HistogramPoints, r.AckedHistogramPoints, r.Workload.HistogramBuckets, r.Workload.ObservationsPerRound,
+			r.Workload.QueryStart, r.Workload.Start, want)
+	}
+	if r.HistogramPointsPerSec <= 0 || r.HistogramPointsPerSec > r.PointsPerSec || r.StoredHistogramPointsPerS <= 0 ||
+		r.StoredHistogramSeconds <= 0 || r.StoredHistogramSeconds > r.StoredSeconds {
+		t.Fatalf("histogram rates: %.0f/s accepted (all %.0f/s), %.0f/s stored after %.3f s (all after %.3f s)",
+			r.HistogramPointsPerSec, r.PointsPerSec, r.StoredHistogramPointsPerS, r.StoredHistogramSeconds, r.StoredSeconds)
+	}
+	for _, q := range r.Queries {
+		if q.Name == "p95-by-endpoint" && !strings.Contains(q.Note, "inside the bucket of rank 0.95") {
+			t.Fatalf("p95 note %q", q.Note)
+		}
+	}
+}
+
 // TestRefusedPointsFailTheRun: a 207 is an error, counted and printed, and the exit status says
 // so; the queries then see missing points and fail their checks.
 func TestRefusedPointsFailTheRun(t *testing.T) {

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/luminate-metrics/luminate/internal/workload"
+)
+
+// The checks of the api_latency queries with --histograms. The queries range from before the
+// histograms' start time (rangeStart), so every observation counts: the first point of a series
+// counts itself and each later one the observations since the one before (docs/api.md). A
+// group's count and sum are then exact, and avg = sum / count of its observations; count in
+// the answer is still raw points (histogram points). A percentile comes from the group's merged
+// buckets: it must lie in the bucket that holds its rank and should equal the linear
+// interpolation inside it; how far that lands from the exact percentile of the observations is
+// reported, not checked (20 buckets cannot do better than their width).
+
+// checkHistAvgByCustomer: per customer, the sum over every observation of its series divided by
+// their number.
+func (d *dataset) checkHistAvgByCustomer(raw json.RawMessage) (int, error) {
+	var gs []groupValue
+	if err := json.Unmarshal(raw, &gs); err != nil {
+		return 0, err
+	}
+	s := d.shape
+	if len(gs) != s.Customers {
+		return len(gs), fmt.Errorf("%d groups, want %d (one per customer)", len(gs), s.Customers)
+	}
+	index := make(map[string]int, s.Customers)
+	for c := range s.Customers {
+		index[workload.Customer(c)] = c
+	}
+	last := s.Points - 1
+	for _, g := range gs {
+		c, ok := index[g.GroupKey["customer_id"]]
+		if !ok {
+			return len(gs), fmt.Errorf("group %v is not a customer of the workload", g.GroupKey)
+		}
+		delete(index, g.GroupKey["customer_id"])
+		var m mergedHist
+		for e := range s.Endpoints {
+			m.add(d.hist.point(c*s.Endpoints+e, last))
+		}
+		if err := compare(g.GroupKey, g.Count, int64(s.Endpoints*s.Points), g.Value, m.sum/float64(m.count), relExact); err != nil {
+			return len(gs), err
+		}
+	}
+	return len(gs), nil
+}
+
+// checkHistP95ByEndpoint: per endpoint, the buckets of its series merged; p95 must lie in the
+// bucket holding rank 0.95 x count. The note says whether every group equals the linear
+// interpolation inside that bucket, and the largest distance to the exact nearest-rank p95 of
+// the observations.
+func (d *dataset) checkHistP95ByEndpoint(raw json.RawMessage) (int, string, error) {
+	var gs []groupValue
+	if err := json.Unmarshal(raw, &gs); err != nil {
+		return 0, "", err
+	}
+	s := d.shape
+	if len(gs) != s.Endpoints {
+		return len(gs), "", fmt.Errorf("%d groups, want %d (one per endpoint)", len(gs), s.Endpoints)
+	}
+	last := s.Points - 1
+	interpolated, offInterp := 0, ""
+	far, farRel := "", -1.0 // the group farthest from the exact p95, and how far
+	for _, g := range gs {
+		e := d.endpointIndex(g.GroupKey["endpoint"])
+		if e < 0 {
+			return len(gs), "", fmt.Errorf("group %v is not an endpoint of the workload", g.GroupKey)
+		}
+		var m mergedHist
+		for c := range s.Customers {
+			m.add(d.hist.point(c*s.Endpoints+e, last))
+		}
+		if g.Count != int64(s.Customers*s.Points) {
+			return len(gs), "", fmt.Errorf("group %v: count %d, want %d", g.GroupKey, g.Count, s.Customers*s.Points)
+		}
+		b := m.rankBucket(0.95)
+		lo, hi := m.bucketEdges(b)
+		want := m.quantile(0.95)
+		if (g.Value < lo && !near(g.Value, lo, relExact)) || (g.Value > hi && !near(g.Value, hi, relExact)) {
+			return len(gs), "", fmt.Errorf("group %v: p95 %v is outside bucket %s (observations %v..%v there) that holds rank 0.95 x %d; linear interpolation gives %v",
+				g.GroupKey, g.Value, bucketName(b), lo, hi, m.count, want)
+		}
+		if near(g.Value, want, relExact) {
+			interpolated++
+		} else if offInterp == "" {
+			offInterp = fmt.Sprintf(" (e.g. %s: %s, interpolation %s)", g.GroupKey["endpoint"], fmtFloat(g.Value), fmtFloat(want))
+		}
+		exact := d.hist.exactPercentile(e, 95)
+		if rel := math.Abs(g.Value-exact) / exact; rel > farRel {
+			farRel = rel
+			far = fmt.Sprintf("%s %s vs %s exact (%.1f%%, bucket %s)", g.GroupKey["endpoint"], fmtFloat(g.Value), fmtFloat(exact), 100*rel, bucketName(b))
+		}
+	}
+	note := fmt.Sprintf("from merged buckets: %d of %d groups inside the bucket of rank 0.95, %d equal to its linear interpolation%s",
+		len(gs), len(gs), interpolated, offInterp)
+	if far != "" {
+		note += "; farthest from the exact nearest-rank p95 of the observations: " + far
+	}
+	return len(gs), note, nil
+}
+
+// checkHistOneCustomer: the middle customer's api_latency per endpoint in 1-minute buckets: each
+// bucket's observations are those of the rounds in it (the first round's point counts itself,
+// every later one its round's observations), avg = their sum / their number.
+func (d *dataset) checkHistOneCustomer(raw json.RawMessage) (int, error) {
+	var gs []groupPoints
+	if err := json.Unmarshal(raw, &gs); err != nil {
+		return 0, err
+	}
+	s := d.shape
+	if len(gs) != s.Endpoints {
+		return len(gs), fmt.Errorf("%d groups, want %d (the endpoints of one customer)", len(gs), s.Endpoints)
+	}
+	c := s.Customers / 2
+	for _, g := range gs {
+		e := d.endpointIndex(g.GroupKey["endpoint"])
+		if e < 0 {
+			return len(gs), fmt.Errorf("group %v is not an endpoint of the workload", g.GroupKey)
+		}
+		type acc struct {
+			sum       float64
+			obs, rnds int64
+		}
+		want := map[int64]*acc{}
+		i := c*s.Endpoints + e
+		for r := range s.Points {
+			b := s.T(r) / 60_000 * 60_000
+			if want[b] == nil {
+				want[b] = &acc{}
+			}
+			for k := range obsPerRound {
+				want[b].sum += observation(s, i, r, k)
+			}
+			want[b].obs += obsPerRound
+			want[b].rnds++
+		}
+		if len(g.Points) != len(want) {
+			return len(gs), fmt.Errorf("group %v has %d buckets, want %d", g.GroupKey, len(g.Points), len(want))
+		}
+		for _, p := range g.Points {
+			t, err := time.Parse(time.RFC3339Nano, p.Timestamp)
+			if err != nil {
+				return len(gs), fmt.Errorf("group %v: %w", g.GroupKey, err)
+			}
+			a := want[t.UnixMilli()]
+			if a == nil {
+				return len(gs), fmt.Errorf("group %v: bucket %s was not written", g.GroupKey, p.Timestamp)
+			}
+			if err := compare(g.GroupKey, p.Count, a.rnds, p.Value, a.sum/float64(a.obs), relExact); err != nil {
+				return len(gs), fmt.Errorf("bucket %s: %w", p.Timestamp, err)
+			}
+		}
+	}
+	return len(gs), nil
+}
+
+// bucketName is bucket b of latencyBounds in interval notation: (150, 175], (300, +Inf).
+func bucketName(b int) string {
+	switch {
+	case b == 0:
+		return fmt.Sprintf("(-Inf, %s]", fmtFloat(latencyBounds[0]))
+	case b >= len(latencyBounds):
+		return fmt.Sprintf("(%s, +Inf)", fmtFloat(latencyBounds[len(latencyBounds)-1]))
+	}
+	return fmt.Sprintf("(%s, %s]", fmtFloat(latencyBounds[b-1]), fmtFloat(latencyBounds[b]))
+}
+
+// fmtFloat prints v with up to 4 decimals, trailing zeros dropped: 187.25, 175.
+func fmtFloat(v float64) string {
+	return strconv.FormatFloat(math.Round(v*1e4)/1e4, 'f', -1, 64)
+}
