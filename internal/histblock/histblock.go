@@ -141,20 +141,30 @@ func appendBuckets(b []byte, offset int32, counts []uint64) []byte {
 	return b
 }
 
-// Unmarshal appends the points of block src to dst. The histograms are freshly allocated (a
-// query keeps them while it merges).
+// Unmarshal appends the points of block src to dst; every histogram is freshly allocated.
 func Unmarshal(dst []Point, src []byte) ([]Point, error) {
+	return unmarshal(dst, src, nil)
+}
+
+func unmarshal(dst []Point, src []byte, dec *Decoder) ([]Point, error) {
 	if len(src) < 2 || src[0] != version {
 		return dst, fmt.Errorf("histblock: block of %d bytes has no known header", len(src))
 	}
-	r := reader{b: src[2:]}
+	r := reader{b: src[2:], dec: dec}
 	n := r.uvarint()
 	base := r.varint()
 	if r.err != nil || n > 1<<24 {
 		return dst, fmt.Errorf("histblock: corrupt header (n=%d): %v", n, r.err)
 	}
 	if src[1]&flagZstd != 0 {
-		body, err := zdec.DecodeAll(r.b, nil)
+		var buf []byte
+		if dec != nil {
+			buf = dec.body[:0]
+		}
+		body, err := zdec.DecodeAll(r.b, buf)
+		if dec != nil {
+			dec.body = body // reused by the next block: nothing decoded points into it
+		}
 		if err != nil {
 			return dst, fmt.Errorf("histblock: decompress %d bytes: %w", len(r.b), err)
 		}
@@ -185,7 +195,8 @@ var errCorrupt = errors.New("corrupt histogram")
 
 func (r *reader) hist(prev *model.Histogram) *model.Histogram {
 	kind := r.byte()
-	h := &model.Histogram{Exp: kind&kindExp != 0, HasSum: kind&kindSum != 0, HasMin: kind&kindMin != 0, HasMax: kind&kindMax != 0}
+	h := r.newHist()
+	*h = model.Histogram{Exp: kind&kindExp != 0, HasSum: kind&kindSum != 0, HasMin: kind&kindMin != 0, HasMax: kind&kindMax != 0}
 	h.Count = r.uvarint()
 	if h.HasSum {
 		h.Sum = r.float()
@@ -216,7 +227,7 @@ func (r *reader) hist(prev *model.Histogram) *model.Histogram {
 			r.fail(errCorrupt)
 			return h
 		}
-		h.Bounds = make([]float64, nb)
+		h.Bounds = r.floats(int(nb))
 		for i := range h.Bounds {
 			h.Bounds[i] = r.float()
 		}
@@ -240,7 +251,7 @@ func (r *reader) buckets0() (int32, []uint64) {
 		r.fail(errCorrupt)
 		return 0, nil
 	}
-	c := make([]uint64, n)
+	c := r.uint64s(int(n))
 	for i := range c {
 		c[i] = r.uvarint()
 	}
@@ -250,6 +261,28 @@ func (r *reader) buckets0() (int32, []uint64) {
 type reader struct {
 	b   []byte
 	err error
+	dec *Decoder // nil: allocate
+}
+
+func (r *reader) newHist() *model.Histogram {
+	if r.dec == nil {
+		return &model.Histogram{}
+	}
+	return &r.dec.hists.take(1)[0]
+}
+
+func (r *reader) uint64s(n int) []uint64 {
+	if r.dec == nil {
+		return make([]uint64, n)
+	}
+	return r.dec.u64s.take(n)
+}
+
+func (r *reader) floats(n int) []float64 {
+	if r.dec == nil {
+		return make([]float64, n)
+	}
+	return r.dec.f64s.take(n)
 }
 
 func (r *reader) fail(err error) {

@@ -123,3 +123,29 @@ func FuzzUnmarshal(f *testing.F) {
 		_, _ = Unmarshal(nil, b)
 	})
 }
+
+// The slab decoder decodes what Unmarshal decodes, and after Reset reuses its memory.
+func TestDecoder(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 8))
+	var d Decoder
+	for range 20 {
+		pts := randomPoints(r, 1+r.IntN(60))
+		enc := Marshal(nil, pts)
+		d.Reset()
+		got, err := d.Unmarshal(nil, enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := Unmarshal(nil, enc)
+		for i := range want {
+			if !reflect.DeepEqual(normal(got[i]), normal(want[i])) {
+				t.Fatalf("point %d differs", i)
+			}
+		}
+	}
+	allocs := testing.AllocsPerRun(20, func() {
+		d.Reset()
+		_, _ = d.Unmarshal(make([]Point, 0, 64), Marshal(nil, randomPoints(rand.New(rand.NewPCG(9, 9)), 10)))
+	})
+	t.Logf("allocs per decode with Marshal: %.0f", allocs)
+}

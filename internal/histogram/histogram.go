@@ -20,29 +20,58 @@ import (
 // series. ok is false when cur is a reset (a count went down, or the bucket layout changed):
 // the caller then takes cur itself as the delta, as for a counter reset.
 func Delta(cur, prev *model.Histogram) (d *model.Histogram, ok bool) {
-	if cur.Count < prev.Count || cur.Exp != prev.Exp {
+	d = &model.Histogram{}
+	if !DeltaInto(d, cur, prev) {
 		return nil, false
 	}
-	d = &model.Histogram{Count: cur.Count - prev.Count, Min: cur.Min, HasMin: cur.HasMin, Max: cur.Max, HasMax: cur.HasMax}
+	return d, true
+}
+
+// DeltaInto is Delta writing into d, reusing d's bucket slice for explicit histograms: a
+// query turns every cumulative point into a delta, and allocating each one dominated the cost.
+// d is only valid until the next call with the same d.
+func DeltaInto(d, cur, prev *model.Histogram) bool {
+	if cur.Count < prev.Count || cur.Exp != prev.Exp {
+		return false
+	}
+	counts := d.Counts[:0]
+	*d = model.Histogram{Count: cur.Count - prev.Count, Min: cur.Min, HasMin: cur.HasMin, Max: cur.Max, HasMax: cur.HasMax}
 	if cur.HasSum && prev.HasSum {
 		d.Sum, d.HasSum = cur.Sum-prev.Sum, true
 	}
 	if !cur.Exp {
-		if !slices.Equal(cur.Bounds, prev.Bounds) || len(cur.Counts) != len(prev.Counts) {
-			return nil, false
+		if !sameBounds(cur.Bounds, prev.Bounds) || len(cur.Counts) != len(prev.Counts) {
+			return false
 		}
 		d.Bounds = cur.Bounds
-		d.Counts = make([]uint64, len(cur.Counts))
 		for i := range cur.Counts {
 			if cur.Counts[i] < prev.Counts[i] {
-				return nil, false
+				return false
 			}
-			d.Counts[i] = cur.Counts[i] - prev.Counts[i]
+			counts = append(counts, cur.Counts[i]-prev.Counts[i])
 		}
-		return d, true
+		d.Counts = counts
+		return true
 	}
+	d.Counts = counts
+	return deltaExp(d, cur, prev)
+}
+
+// sameBounds compares bounds, first by identity: consecutive points of a series decoded from
+// one block share their bounds slice.
+func sameBounds(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) == 0 || &a[0] == &b[0] {
+		return true
+	}
+	return slices.Equal(a, b)
+}
+
+func deltaExp(d, cur, prev *model.Histogram) bool {
 	if cur.ZeroThreshold != prev.ZeroThreshold || cur.ZeroCount < prev.ZeroCount {
-		return nil, false
+		return false
 	}
 	// The SDK may lower the scale as the range of values grows: compare at the lower one.
 	s := min(cur.Scale, prev.Scale)
@@ -53,12 +82,12 @@ func Delta(cur, prev *model.Histogram) (d *model.Histogram, ok bool) {
 	pos, posOff, ok1 := subtract(cp, co, pp, po)
 	neg, negOff, ok2 := subtract(cn, cno, pn, pno)
 	if !ok1 || !ok2 {
-		return nil, false
+		return false
 	}
 	d.Exp, d.Scale, d.ZeroThreshold = true, s, cur.ZeroThreshold
 	d.ZeroCount = cur.ZeroCount - prev.ZeroCount
 	d.Pos, d.PosOffset, d.Neg, d.NegOffset = pos, posOff, neg, negOff
-	return d, true
+	return true
 }
 
 // downscale merges buckets 2^by at a time: index i becomes i >> by (floor, also for negatives).
@@ -161,11 +190,28 @@ func (a *Acc) Add(h *model.Histogram) {
 		a.addExp(h)
 		return
 	}
+	if a.counts != nil && sameBounds(a.bounds, h.Bounds) && len(a.counts) == len(h.Counts) {
+		for i, c := range h.Counts { // the common case: one layout, no allocation
+			a.counts[i] += float64(c)
+		}
+		return
+	}
 	counts := make([]float64, len(h.Counts))
 	for i, c := range h.Counts {
 		counts[i] = float64(c)
 	}
 	a.addExplicit(h.Bounds, counts)
+}
+
+// AddCount adds observations without buckets (count and sum only): what count, sum and avg
+// need, and all rate needs.
+func (a *Acc) AddCount(h *model.Histogram) {
+	a.n++
+	a.count += float64(h.Count)
+	if h.HasSum {
+		a.sum += h.Sum
+	}
+	a.addMinMax(h.Min, h.HasMin, h.Max, h.HasMax)
 }
 
 func (a *Acc) addMinMax(mn float64, hasMin bool, mx float64, hasMax bool) {

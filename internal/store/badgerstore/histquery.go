@@ -31,14 +31,16 @@ func (sc *scan) queryHistograms(ctx context.Context, meta model.MetricMeta) (*st
 	type scratch struct {
 		pts, sorted []histblock.Point
 		seek        []byte
+		dec         histblock.Decoder
 	}
 	scr := make([]scratch, nw)
 	err := sc.forChunks(ctx, nw, pfxHistBlock, func(w int, it badgerIterator, chunk uint32) error {
 		hs := &scr[w]
 		hs.pts = hs.pts[:0]
+		hs.dec.Reset() // the previous chunk is folded: its histograms are free
 		err := sc.blocks(it, pfxHistBlock, chunk, &hs.seek, func(v []byte) error {
 			var err error
-			hs.pts, err = histblock.Unmarshal(hs.pts, v)
+			hs.pts, err = hs.dec.Unmarshal(hs.pts, v)
 			return err
 		})
 		if err != nil {
@@ -113,7 +115,8 @@ func regroupHist(dst, pts []histblock.Point, keep func(*histblock.Point) bool, f
 // series the difference to the previous point, the point itself after a reset (new start time,
 // a count going down, changed buckets), and for the first point in range the point itself only
 // if the series started inside the range.
-func observations(run []histblock.Point, i int, rangeStart int64, meta model.MetricMeta) *model.Histogram {
+// The result may be scratch, valid until the next call with the same scratch.
+func observations(run []histblock.Point, i int, rangeStart int64, meta model.MetricMeta, scratch *model.Histogram) *model.Histogram {
 	p := &run[i]
 	if meta.Temporality == model.TemporalityDelta {
 		return p.H
@@ -128,8 +131,8 @@ func observations(run []histblock.Point, i int, rangeStart int64, meta model.Met
 	if p.Start != 0 && p.Start != prev.Start {
 		return p.H
 	}
-	if d, ok := histogram.Delta(p.H, prev.H); ok {
-		return d
+	if histogram.DeltaInto(scratch, p.H, prev.H) {
+		return scratch
 	}
 	return p.H
 }
@@ -145,6 +148,8 @@ type histEvaluator struct {
 	cells   []histCell
 	points  int64
 	nSeries int64
+	buckets bool // the aggregation reads buckets (a percentile); else count and sum suffice
+	scratch model.Histogram
 }
 
 func newHistEvaluator(q *store.Query, meta model.MetricMeta, groups int) (*histEvaluator, error) {
@@ -152,7 +157,8 @@ func newHistEvaluator(q *store.Query, meta model.MetricMeta, groups int) (*histE
 	if err != nil {
 		return nil, err
 	}
-	return &histEvaluator{layout: l, meta: meta, cells: make([]histCell, n)}, nil
+	needBuckets := q.Kind != store.KindRate && q.Agg.Func == store.AggPercentile
+	return &histEvaluator{layout: l, meta: meta, cells: make([]histCell, n), buckets: needBuckets}, nil
 }
 
 func (e *histEvaluator) series(g int32, run []histblock.Point) {
@@ -160,7 +166,7 @@ func (e *histEvaluator) series(g int32, run []histblock.Point) {
 	e.points += int64(len(run))
 	total := e.total(int(g))
 	for i := range run {
-		d := observations(run, i, e.q.Start, e.meta)
+		d := observations(run, i, e.q.Start, e.meta, &e.scratch)
 		e.add(e.cell(g, run[i].T), d)
 		if e.bucketd {
 			e.add(total, d)
@@ -171,8 +177,12 @@ func (e *histEvaluator) series(g int32, run []histblock.Point) {
 func (e *histEvaluator) add(ci int, d *model.Histogram) {
 	c := &e.cells[ci]
 	c.points++
-	if d != nil {
+	switch {
+	case d == nil:
+	case e.buckets:
 		c.acc.Add(d)
+	default:
+		c.acc.AddCount(d)
 	}
 }
 

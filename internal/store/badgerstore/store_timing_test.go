@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"sort"
 	"strconv"
 	"sync"
 	"syscall"
@@ -193,4 +194,79 @@ func dirSize(b *testing.B, dir string) int64 {
 		b.Fatal(err)
 	}
 	return n
+}
+
+// BenchmarkHistograms writes 20-bucket cumulative histograms for 10,000 customers x 10
+// endpoints x 10 rounds (1M histogram points) and times avg by customer and p95 by endpoint.
+// Run: go test -run='^$' -bench=Histograms -benchtime=1x ./internal/store/badgerstore/
+func BenchmarkHistograms(b *testing.B) {
+	customers := 10_000
+	if v, err := strconv.Atoi(os.Getenv("LUMINATE_BENCH_CUSTOMERS")); err == nil {
+		customers = v
+	}
+	shape := workload.Default(time.Now().Add(-time.Hour).Truncate(time.Hour).UnixMilli())
+	shape.Customers, shape.Points = customers, 10
+	s, err := Open(Options{Dir: b.TempDir(), NoBackgroundCompaction: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	bounds := []float64{5, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90, 100, 125, 150, 175, 200, 250, 300}
+	meta := model.MetricMeta{Type: model.TypeHistogram, Temporality: model.TemporalityCumulative, Unit: "ms"}
+	cum := make([][]uint64, shape.Series())
+	start := shape.T(0) - shape.StepMs
+	t0 := time.Now()
+	for r := range shape.Points {
+		for from := 0; from < shape.Series(); from += 5000 {
+			a := s.Appender("bench").(store.PointAppender)
+			for i := from; i < min(from+5000, shape.Series()); i++ {
+				if cum[i] == nil {
+					cum[i] = make([]uint64, len(bounds)+1)
+				}
+				h := &model.Histogram{Bounds: bounds, HasSum: true}
+				for k := range 10 {
+					v := shape.Latency(i, r*10+k)
+					idx := sort.SearchFloat64s(bounds, v)
+					cum[i][idx]++
+					h.Sum += v
+				}
+				h.Counts = cum[i]
+				for _, c := range cum[i] {
+					h.Count += c
+				}
+				if err := a.AppendPoint("lat", meta, shape.Labels(i), model.Point{T: shape.T(r), Start: start, Hist: h}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := a.(store.Appender).Commit(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	points := shape.Series() * shape.Points
+	el := time.Since(t0)
+	b.Run("write", func(b *testing.B) { b.ReportMetric(float64(points)/el.Seconds(), "hist-points/s") })
+	for _, qc := range []struct {
+		name string
+		q    store.Query
+	}{
+		{"avg-by-customer", store.Query{Metric: "lat", Kind: store.KindAggregate, Agg: store.Aggregation{Func: store.AggAvg}, GroupBy: []string{"customer_id"}, Limit: 100_000}},
+		{"p95-by-endpoint", store.Query{Metric: "lat", Kind: store.KindAggregate, Agg: store.Aggregation{Func: store.AggPercentile, Percentile: 95}, GroupBy: []string{"endpoint"}, Limit: 1000}},
+	} {
+		q := qc.q
+		q.Tenant, q.Start, q.End = "bench", start, shape.T(shape.Points-1)
+		b.Run(qc.name, func(b *testing.B) {
+			var ds []time.Duration
+			for range max(b.N, 10) {
+				t0 := time.Now()
+				if _, err := s.Query(context.Background(), &q); err != nil {
+					b.Fatal(err)
+				}
+				ds = append(ds, time.Since(t0))
+			}
+			slices.Sort(ds)
+			b.ReportMetric(ms(ds[len(ds)/2]), "p50-ms")
+			b.ReportMetric(ms(ds[len(ds)*95/100]), "p95-ms")
+		})
+	}
 }
