@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/luminate-metrics/luminate/internal/auth"
+	"github.com/luminate-metrics/luminate/internal/extlink"
 )
 
 // Keys of c.Locals. Unexported types so no other package can collide with them.
@@ -48,6 +49,8 @@ func (s *Server) accessLog(c *fiber.Ctx) error {
 
 func (s *Server) logAccess(c *fiber.Ctx, latency time.Duration) {
 	status := c.Response().StatusCode()
+	route := routeTemplate(c)
+	s.metrics.ObserveRequest(route, methodLabel(c.Method()), status, latency)
 	level := zapcore.DebugLevel
 	switch {
 	case status >= 500:
@@ -60,13 +63,18 @@ func (s *Server) logAccess(c *fiber.Ctx, latency time.Duration) {
 		return // level disabled: skip building the fields
 	}
 	code, _ := c.Locals(localCode).(string)
+	if code == "" {
+		code, _ = c.Locals(extlink.LocalErrorCode).(string) // set by a mounted handler
+	}
 	tenant := ""
 	if cl, ok := c.Locals(localClaims).(*auth.Claims); ok {
 		tenant = cl.TenantID
+	} else if t, ok := c.Locals(extlink.LocalTenant).(string); ok {
+		tenant = t
 	}
 	ce.Write(
 		zap.String("method", c.Method()),
-		zap.String("route", routeTemplate(c)),
+		zap.String("route", route),
 		zap.Int("status", status),
 		zap.Duration("latency", latency),
 		zap.String("tenant", tenant),
@@ -95,6 +103,33 @@ func routeTemplate(c *fiber.Ctx) string {
 		}
 	}
 	return strings.Join(segs, "/")
+}
+
+// methodLabel bounds the method label of the request metrics to fiber's known methods, as
+// constants: c.Method() points into the connection's buffer, which the next request reuses,
+// and a label value is kept for the life of the process.
+func methodLabel(m string) string {
+	switch m {
+	case fiber.MethodGet:
+		return fiber.MethodGet
+	case fiber.MethodHead:
+		return fiber.MethodHead
+	case fiber.MethodPost:
+		return fiber.MethodPost
+	case fiber.MethodPut:
+		return fiber.MethodPut
+	case fiber.MethodDelete:
+		return fiber.MethodDelete
+	case fiber.MethodConnect:
+		return fiber.MethodConnect
+	case fiber.MethodOptions:
+		return fiber.MethodOptions
+	case fiber.MethodTrace:
+		return fiber.MethodTrace
+	case fiber.MethodPatch:
+		return fiber.MethodPatch
+	}
+	return "invalid"
 }
 
 func requestID(c *fiber.Ctx) string {

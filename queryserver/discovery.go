@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -62,7 +63,9 @@ func (s *Server) discoveryTimeout() *apierror.Error {
 func (s *Server) handleMetrics(c *fiber.Ctx) error {
 	ctx, cancel := s.discoveryCtx(c)
 	defer cancel()
+	start := time.Now()
 	ms, err := s.cfg.Store.Metrics(ctx, tenant(c))
+	s.metrics.StorageQuery("metrics", time.Since(start))
 	if err != nil {
 		return s.storeError(c, ctx, err, "metrics listing", s.discoveryTimeout)
 	}
@@ -82,7 +85,9 @@ func (s *Server) handleDimensions(c *fiber.Ctx) error {
 	}
 	ctx, cancel := s.discoveryCtx(c)
 	defer cancel()
+	start := time.Now()
 	dims, err := s.cfg.Store.Dimensions(ctx, tenant(c), name)
+	s.metrics.StorageQuery("dimensions", time.Since(start))
 	if err != nil {
 		return s.storeError(c, ctx, err, "dimensions listing", s.discoveryTimeout)
 	}
@@ -110,7 +115,9 @@ func (s *Server) handleValues(c *fiber.Ctx) error {
 	prefix := strings.Clone(c.Query("prefix"))
 	ctx, cancel := s.discoveryCtx(c)
 	defer cancel()
+	start := time.Now()
 	vcs, err := s.cfg.Store.DimensionValues(ctx, tenant(c), name, key, prefix, limit)
+	s.metrics.StorageQuery("values", time.Since(start))
 	if err != nil {
 		return s.storeError(c, ctx, err, "dimension values listing", s.discoveryTimeout)
 	}

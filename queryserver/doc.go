@@ -30,4 +30,13 @@
 //   - Access log levels: 2xx/3xx debug, 4xx info, 5xx warn. The route is the template
 //     (/api/v1/metrics/{name}/dimensions) or "unmatched"; headers are never logged.
 //   - A client X-Request-ID is kept if it is at most 128 printable ASCII bytes, else replaced.
+//   - Rate limits (limits.go): query and cardinality take a query_requests_per_second token and
+//     a max_concurrent_queries slot, discovery a token only; /api/v1/limits, admin, probes and
+//     /metrics are never rate limited. 429 carries Retry-After and X-RateLimit-* of the limit
+//     that applied.
+//   - /api/v1/limits and /api/v1/cardinality take topN 1-1000 (default 10); a limit without a
+//     value is null. Admin (admin.go) acts on the caller's tenant only, is synchronous, and
+//     answers 501 on an engine without store.Admin.
+//   - /metrics (selfmetrics.go) is public; request metrics are labelled by route template and a
+//     bounded method, never a raw path.
 package queryserver

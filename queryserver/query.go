@@ -32,6 +32,7 @@ func (s *Server) handleQuery(c *fiber.Ctx) error {
 	start := time.Now()
 	res, err := s.cfg.Store.Query(ctx, req.Query)
 	elapsed := time.Since(start)
+	s.metrics.StorageQuery("query", elapsed)
 	if err != nil {
 		return s.storeError(c, ctx, err, "query", func() *apierror.Error {
 			return apierror.New(apierror.QueryTimeout, "query exceeded its timeout of %s; narrow the range or raise timeout (max %s, query.max_timeout)",

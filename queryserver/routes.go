@@ -31,16 +31,27 @@ func (s *Server) registerRoutes() {
 		},
 	}))
 
-	// Public: probes and load balancers call these without a token.
+	// Public: probes, load balancers and Prometheus call these without a token.
 	s.route(fiber.MethodGet, "/healthz", s.handleHealthz)
 	s.route(fiber.MethodGet, "/readyz", s.handleReadyz)
 	s.route(fiber.MethodGet, "/api/v1/health", s.handleHealth)
+	s.route(fiber.MethodGet, "/metrics", s.handleSelfMetrics)
 
+	// Reads: the scope, then the tenant's rate limits (limits.go). GET /api/v1/limits is not
+	// rate limited, so a throttled client can still see why.
 	read := s.requireScope(auth.ScopeRead)
-	s.route(fiber.MethodPost, "/api/v1/query", read, s.handleQuery)
-	s.route(fiber.MethodGet, "/api/v1/metrics", read, s.handleMetrics)
-	s.route(fiber.MethodGet, "/api/v1/metrics/:name/dimensions", read, s.handleDimensions)
-	s.route(fiber.MethodGet, "/api/v1/metrics/:name/dimensions/:key/values", read, s.handleValues)
+	s.route(fiber.MethodPost, "/api/v1/query", read, s.admitQuery, s.handleQuery)
+	s.route(fiber.MethodGet, "/api/v1/metrics", read, s.admitRead, s.handleMetrics)
+	s.route(fiber.MethodGet, "/api/v1/metrics/:name/dimensions", read, s.admitRead, s.handleDimensions)
+	s.route(fiber.MethodGet, "/api/v1/metrics/:name/dimensions/:key/values", read, s.admitRead, s.handleValues)
+	s.route(fiber.MethodGet, "/api/v1/cardinality", read, s.admitQuery, s.handleCardinality)
+	s.route(fiber.MethodGet, "/api/v1/limits", read, s.handleLimits)
+
+	// Admin: scope admin (which implies neither read nor write), always the caller's tenant.
+	admin := s.requireScope(auth.ScopeAdmin)
+	s.route(fiber.MethodPost, "/api/v1/admin/retention", admin, s.handleSetRetention)
+	s.route(fiber.MethodGet, "/api/v1/admin/retention", admin, s.handleRetention)
+	s.route(fiber.MethodDelete, "/api/v1/admin/metrics/:name", admin, s.handleDeleteMetric)
 
 	s.registerUI() // GET /ui/* (the embedded web UI) and GET / -> /ui/
 
@@ -70,6 +81,7 @@ func (s *Server) guardMethods() {
 		if b, err := s.app.Config().JSONEncoder(body); err == nil {
 			ctx.SetBody(b)
 		}
+		s.metrics.ObserveRequest(unmatchedRoute, "invalid", status, 0)
 		s.log.Info("http request", zap.String("method", "invalid"), zap.String("route", unmatchedRoute),
 			zap.Int("status", status), zap.String("code", string(e.Code)))
 	}

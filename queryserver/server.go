@@ -12,7 +12,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/luminate-metrics/luminate/internal/auth"
+	"github.com/luminate-metrics/luminate/internal/limits"
 	"github.com/luminate-metrics/luminate/internal/queryapi"
+	"github.com/luminate-metrics/luminate/internal/selfmetrics"
 	"github.com/luminate-metrics/luminate/internal/store"
 )
 
@@ -24,6 +26,15 @@ type Config struct {
 	Limits   queryapi.Limits // zero fields: queryapi.DefaultLimits
 	Version  string          // reported by /api/v1/health
 	Logger   *zap.Logger     // nil: no logging
+
+	// Guard holds the tenants' rate limits (query requests/s, concurrent queries) and the
+	// limits GET /api/v1/limits reports; nil: no rate limits, and limits reported as null.
+	Guard *limits.Guard
+	// Metrics is the registry GET /metrics serves, shared with the other components of the
+	// process; nil: the server makes its own.
+	Metrics *selfmetrics.Metrics
+	// AdminTimeout bounds an admin request (a delete of much data takes a while; default 10m).
+	AdminTimeout time.Duration
 
 	// BodyLimit is the largest request body read from the wire (setting
 	// queryserver.body_limit, default 10 MiB). The mounted write handler accepts 10 MiB bodies,
@@ -47,6 +58,7 @@ const (
 	DefaultSlowPing      = time.Second
 	DefaultReadTimeout   = 60 * time.Second
 	DefaultIdleTimeout   = 120 * time.Second
+	DefaultAdminTimeout  = 10 * time.Minute
 )
 
 // Validate reports a configuration New cannot run with.
@@ -71,6 +83,10 @@ func (cfg *Config) withDefaults() Config {
 	orDefault(&c.SlowPing, DefaultSlowPing)
 	orDefault(&c.ReadTimeout, DefaultReadTimeout)
 	orDefault(&c.IdleTimeout, DefaultIdleTimeout)
+	orDefault(&c.AdminTimeout, DefaultAdminTimeout)
+	if c.Metrics == nil {
+		c.Metrics = selfmetrics.New(0)
+	}
 	return c
 }
 
@@ -86,6 +102,8 @@ type Server struct {
 	cfg     Config
 	app     *fiber.App
 	log     *zap.Logger
+	metrics *selfmetrics.Metrics
+	guard   *limits.Guard
 	started time.Time
 	routes  []routeSpec // built-in routes, for Mount's conflict check
 	mounts  mountTable
@@ -102,7 +120,10 @@ func New(cfg Config) *Server {
 		panic(err)
 	}
 	c := cfg.withDefaults()
-	s := &Server{cfg: c, log: c.Logger, started: time.Now()}
+	s := &Server{cfg: c, log: c.Logger, started: time.Now(), metrics: c.Metrics, guard: c.Guard}
+	if cr, ok := c.Store.(store.CardinalityReader); ok {
+		s.metrics.SetSeriesSource(cr.SeriesByTenant)
+	}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "luminate",
 		BodyLimit:             c.BodyLimit,

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/confmap/provider/fileprovider"
 
 	"github.com/luminate-metrics/luminate/extension/luminateauthextension"
+	"github.com/luminate-metrics/luminate/internal/limits"
 	"github.com/luminate-metrics/luminate/internal/queryapi"
 	"github.com/luminate-metrics/luminate/internal/storage"
 )
@@ -24,6 +25,9 @@ type Config struct {
 	Auth            luminateauthextension.Config `mapstructure:"auth"`
 	Storage         storage.Config               `mapstructure:"storage"`
 	Query           queryapi.Limits              `mapstructure:"query"`
+	// Limits is the `limits:` block of the luminatelimits extension: the query rate limits
+	// (per process), what GET /api/v1/limits reports, and the default retention.
+	Limits limits.Config `mapstructure:"limits"`
 }
 
 func defaultConfig() *Config {
@@ -32,6 +36,7 @@ func defaultConfig() *Config {
 		ShutdownTimeout: 25 * time.Second,
 		Auth:            *luminateauthextension.DefaultConfig(),
 		Storage:         storage.Default(),
+		Limits:          limits.DefaultConfig(),
 	}
 }
 
@@ -73,6 +78,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Storage.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("storage: %w", err))
+	}
+	if err := c.Limits.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("limits: %w", err))
 	}
 	return errors.Join(errs...)
 }

@@ -20,7 +20,10 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/luminate-metrics/luminate/internal/limits"
+	"github.com/luminate-metrics/luminate/internal/selfmetrics"
 	"github.com/luminate-metrics/luminate/internal/storage"
+	"github.com/luminate-metrics/luminate/internal/store"
 	"github.com/luminate-metrics/luminate/queryserver"
 )
 
@@ -87,7 +90,12 @@ func serve(cfg *Config) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Endpoint, err)
 	}
-	srv := queryserver.New(queryserver.Config{Store: st, Verifier: verifier, Limits: cfg.Query, Version: version, Logger: log})
+	guard := limits.NewGuard(cfg.Limits, nil)
+	if l, ok := st.(store.Limited); ok {
+		l.SetLimits(guard.Limits) // the default retention (retention_days) of the retention loop
+	}
+	srv := queryserver.New(queryserver.Config{Store: st, Verifier: verifier, Limits: cfg.Query, Version: version, Logger: log,
+		Guard: guard, Metrics: selfmetrics.New(0)})
 	done := make(chan error, 1)
 	go func() { done <- srv.Listen(ln) }()
 	log.Info("luminate-query listening", zap.String("endpoint", ln.Addr().String()), zap.String("storage", cfg.Storage.Engine))

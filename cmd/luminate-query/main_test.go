@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -40,6 +41,7 @@ func TestValidate(t *testing.T) {
 		"bad endpoint":   "endpoint: nope\nauth:\n  secret: ${env:JWT_SECRET}\n",
 		"unknown engine": "auth:\n  secret: ${env:JWT_SECRET}\nstorage:\n  engine: oracle\n",
 		"unknown field":  "auth:\n  secret: ${env:JWT_SECRET}\nlisten: x\n",
+		"unknown limit":  "auth:\n  secret: ${env:JWT_SECRET}\nlimits:\n  max_series: 5\n",
 	} {
 		out.Reset()
 		if code := run([]string{"validate", "--config", writeConfig(t, body)}, &out); code == 0 {
@@ -64,7 +66,8 @@ func TestServeAndStop(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()
 	ln.Close()
-	cfg := writeConfig(t, fmt.Sprintf("endpoint: %s\nauth:\n  secret: ${env:JWT_SECRET}\nstorage:\n  engine: badger\n  badger:\n    dir: %s\n", addr, t.TempDir()))
+	cfg := writeConfig(t, fmt.Sprintf("endpoint: %s\nauth:\n  secret: ${env:JWT_SECRET}\nstorage:\n  engine: badger\n  badger:\n    dir: %s\n"+
+		"limits:\n  overrides:\n    acme:\n      max_series_per_tenant: 7\n", addr, t.TempDir()))
 	cmd := exec.Command(bin, "--config", cfg)
 	cmd.Env = append(os.Environ(), "JWT_SECRET="+secret)
 	var logs bytes.Buffer
@@ -90,6 +93,23 @@ func TestServeAndStop(t *testing.T) {
 			t.Fatalf("not serving after 20 s: %v\n%s", err, logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	// The limits block reaches GET /api/v1/limits; /metrics is served.
+	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/api/v1/limits", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"maxSeriesPerTenant":7`) {
+		t.Errorf("/api/v1/limits: %d %s", resp.StatusCode, body)
+	}
+	if resp, err := http.Get("http://" + addr + "/metrics"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("/metrics: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/luminate-metrics/luminate/internal/model"
+	"github.com/luminate-metrics/luminate/internal/selfmetrics"
 )
 
 // Defaults of Config.
@@ -54,6 +55,7 @@ func DefaultExclude() []string {
 //	      exclude: [process.pid, telemetry.*, ...]
 //	      include_scope: false
 //	      max_dimensions: 32
+//	    self_metrics: {extension: luminatelimits, path: otlp}
 //	    timeout: 5s
 //	    sending_queue: {enabled: true, num_consumers: 10, queue_size: 1000}
 //	    retry_on_failure: {enabled: true, initial_interval: 5s, max_elapsed_time: 300s}
@@ -78,6 +80,12 @@ type Config struct {
 	// Dimensions selects which attributes become dimensions.
 	Dimensions DimensionsConfig `mapstructure:"dimensions"`
 
+	// SelfMetrics, when its extension is set, counts the exporter's points (stored, and
+	// refused by reason) and the duration of its commits in the self-metrics that GET /metrics
+	// serves, under the given path label. The OTel counters of the collector's own telemetry
+	// (luminate_exporter_points_stored/_dropped) are kept either way.
+	SelfMetrics SelfMetricsConfig `mapstructure:"self_metrics"`
+
 	// TimeoutConfig bounds one push (conversion plus commit); default 5s.
 	TimeoutConfig exporterhelper.TimeoutConfig `mapstructure:",squash"`
 	// QueueConfig is exporterhelper's sending queue (on by default: 1000 requests, 10
@@ -88,6 +96,15 @@ type Config struct {
 
 	// prevent unkeyed literal initialization
 	_ struct{}
+}
+
+// SelfMetricsConfig links the exporter to the registry of GET /metrics.
+type SelfMetricsConfig struct {
+	// Extension is the ID of the luminatelimits extension (extlink.LimitsProvider); unset:
+	// nothing is reported there.
+	Extension *component.ID `mapstructure:"extension"`
+	// Path is the path label of the points counters: "otlp" (default) or "json".
+	Path string `mapstructure:"path"`
 }
 
 // DimensionsConfig selects the attributes (resource and data point) that become dimensions.
@@ -116,6 +133,7 @@ func createDefaultConfig() component.Config {
 			Exclude:       DefaultExclude(),
 			MaxDimensions: DefaultMaxDimensions,
 		},
+		SelfMetrics:   SelfMetricsConfig{Path: selfmetrics.PathOTLP},
 		TimeoutConfig: exporterhelper.NewDefaultTimeoutConfig(),
 		QueueConfig:   configoptional.Some(exporterhelper.NewDefaultQueueConfig()),
 		BackOffConfig: configretry.NewDefaultBackOffConfig(),
@@ -133,6 +151,9 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, errors.New("tenant_attribute must not be empty"))
 	}
 	errs = append(errs, cfg.Dimensions.validate())
+	if p := cfg.SelfMetrics.Path; p != selfmetrics.PathOTLP && p != selfmetrics.PathJSON {
+		errs = append(errs, fmt.Errorf("self_metrics.path must be %q or %q, got %q", selfmetrics.PathOTLP, selfmetrics.PathJSON, p))
+	}
 	return errors.Join(errs...)
 }
 

@@ -47,6 +47,8 @@ func TestLoadConfig(t *testing.T) {
 			c.TenantAttribute = "tenant"
 			c.TenantMetadataKey = "x-tenant-id"
 			c.DefaultTenant = "dev"
+			lim := component.MustNewID("luminatelimits")
+			c.SelfMetrics = SelfMetricsConfig{Extension: &lim, Path: "json"}
 			c.Dimensions = DimensionsConfig{
 				Include:       []string{"service.*", "host.name", "customer_id"},
 				Exclude:       []string{"service.instance.id"}, // replaces the defaults
@@ -91,6 +93,7 @@ func TestLoadBadConfig(t *testing.T) {
 		{"bad_max_dimensions.yaml", []string{"dimensions.max_dimensions must be 1-128, got 0"}},
 		{"bad_unknown_field.yaml", []string{"dimension"}},
 		{"bad_queue.yaml", []string{"queue_size"}},
+		{"bad_self_metrics_path.yaml", []string{`self_metrics.path must be "otlp" or "json", got "grpc"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

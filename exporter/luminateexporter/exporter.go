@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumererror"
@@ -14,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/luminate-metrics/luminate/internal/extlink"
+	"github.com/luminate-metrics/luminate/internal/selfmetrics"
 	"github.com/luminate-metrics/luminate/internal/store"
 )
 
@@ -26,8 +28,9 @@ type luminateExporter struct {
 	log    *zap.Logger
 	filter keyFilter
 	tel    *telemetry
-	store  store.Store // set in start
-	pool   sync.Pool   // *converter
+	self   *selfmetrics.Metrics // set in start when self_metrics.extension is set
+	store  store.Store          // set in start
+	pool   sync.Pool            // *converter
 
 	warned      sync.Map // metric name -> struct{}: unsupported types are logged once per name
 	nWarned     atomic.Int64
@@ -56,6 +59,13 @@ func (e *luminateExporter) start(_ context.Context, host component.Host) error {
 		return fmt.Errorf("luminate exporter: extension %q has no open store (did it fail to start?)", e.cfg.Store)
 	}
 	e.store = st
+	if id := e.cfg.SelfMetrics.Extension; id != nil {
+		lp, err := extlink.Find[extlink.LimitsProvider](host, *id)
+		if err != nil {
+			return fmt.Errorf("luminate exporter: self_metrics: %w", err)
+		}
+		e.self = lp.SelfMetrics()
+	}
 	return nil
 }
 
@@ -70,13 +80,29 @@ func (e *luminateExporter) push(ctx context.Context, md pmetric.Metrics) error {
 		e.pool.Put(c)
 	}()
 	c.convert(md, e.requestTenant(ctx))
+	start := time.Now()
 	stored, err := c.commit(ctx)
+	e.self.StorageWrite(time.Since(start))
 	if err != nil {
 		e.tel.record(ctx, stored, &[numReasons]int64{})
+		e.recordSelf(stored, &[numReasons]int64{})
 		return err
 	}
 	e.tel.record(ctx, stored, &c.dropped)
+	e.recordSelf(stored, &c.dropped)
 	return c.outcome()
+}
+
+// recordSelf adds one push's final outcome to the self-metrics, with the exporter's reasons.
+func (e *luminateExporter) recordSelf(stored int64, dropped *[numReasons]int64) {
+	if e.self == nil {
+		return
+	}
+	path := e.cfg.SelfMetrics.Path
+	e.self.PointsAccepted(path, stored)
+	for r, n := range dropped {
+		e.self.PointsRejected(path, reason(r).String(), n)
+	}
 }
 
 // commit commits every tenant's appender and returns the number of points made durable. A

@@ -21,9 +21,15 @@ func NewFactory() extension.Factory {
 	return extension.NewFactory(Type, createDefaultConfig, create, component.StabilityLevelBeta)
 }
 
-// Config is the storage block: `engine` and the engine's settings.
+// Config is the storage block: `engine` and the engine's settings, and optionally the limits
+// extension whose cardinality limits and default retention the store enforces.
 type Config struct {
 	storage.Config `mapstructure:",squash"`
+	// Limits is the ID of the luminatelimits extension. When set, the store enforces its
+	// max_series_per_tenant, max_series_per_metric and max_metrics_per_tenant (exact counts
+	// from the series index) and its retention_days; an engine that cannot (no
+	// store.Limited) logs an ENGINE GAP warning at start.
+	Limits *component.ID `mapstructure:"limits"`
 }
 
 func createDefaultConfig() component.Config { return &Config{Config: storage.Default()} }

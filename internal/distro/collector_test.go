@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/provider/envprovider"
 	"go.opentelemetry.io/collector/confmap/provider/fileprovider"
+	"go.opentelemetry.io/collector/confmap/provider/yamlprovider"
 	"go.opentelemetry.io/collector/otelcol"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -58,6 +59,13 @@ func freePorts(t *testing.T) ports {
 
 func startCollector(t *testing.T, dataDir string, p ports) *instance {
 	t.Helper()
+	return startCollectorWith(t, dataDir, p)
+}
+
+// startCollectorWith starts configs/luminate.yaml with extra config URIs merged over it, e.g.
+// "yaml:extensions::luminatelimits::limits::points_per_second: 10".
+func startCollectorWith(t *testing.T, dataDir string, p ports, extra ...string) *instance {
+	t.Helper()
 	t.Setenv("JWT_SECRET", secret)
 	t.Setenv("LUMINATE_DATA_DIR", dataDir)
 	t.Setenv("LUMINATE_LISTEN_HOST", "127.0.0.1")
@@ -70,8 +78,8 @@ func startCollector(t *testing.T, dataDir string, p ports) *instance {
 	cfgPath := filepath.Join(filepath.Dir(file), "..", "..", "configs", "luminate.yaml")
 	set := distro.Settings()
 	set.ConfigProviderSettings = otelcol.ConfigProviderSettings{ResolverSettings: confmap.ResolverSettings{
-		URIs:              []string{"file:" + cfgPath},
-		ProviderFactories: []confmap.ProviderFactory{fileprovider.NewFactory(), envprovider.NewFactory()},
+		URIs:              append([]string{"file:" + cfgPath}, extra...),
+		ProviderFactories: []confmap.ProviderFactory{fileprovider.NewFactory(), envprovider.NewFactory(), yamlprovider.NewFactory()},
 	}}
 	col, err := otelcol.NewCollector(set)
 	if err != nil {

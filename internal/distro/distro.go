@@ -26,7 +26,9 @@ import (
 
 	"github.com/luminate-metrics/luminate/exporter/luminateexporter"
 	"github.com/luminate-metrics/luminate/extension/luminateauthextension"
+	"github.com/luminate-metrics/luminate/extension/luminatelimitsextension"
 	"github.com/luminate-metrics/luminate/extension/luminatestoreextension"
+	"github.com/luminate-metrics/luminate/processor/luminatelimitsprocessor"
 	"github.com/luminate-metrics/luminate/queryserver/queryextension"
 	"github.com/luminate-metrics/luminate/receiver/luminatereceiver"
 )
@@ -58,6 +60,7 @@ func Components() (otelcol.Factories, error) {
 		batchprocessor.NewFactory(),
 		memorylimiterprocessor.NewFactory(),
 		resourceprocessor.NewFactory(),
+		luminatelimitsprocessor.NewFactory(),
 	)
 	collect(err)
 	f.Exporters, err = otelcol.MakeFactoryMap[exporter.Factory](
@@ -68,6 +71,7 @@ func Components() (otelcol.Factories, error) {
 	f.Extensions, err = otelcol.MakeFactoryMap[extension.Factory](
 		healthcheckextension.NewFactory(),
 		luminateauthextension.NewFactory(),
+		luminatelimitsextension.NewFactory(),
 		luminatestoreextension.NewFactory(),
 		queryextension.NewFactory(),
 	)

@@ -1,7 +1,8 @@
 // Package extlink names the interfaces through which Luminate's collector components find each
 // other via component.Host: the query server extension shares its HTTP port (the single front
-// door of api.md) and its open store, the auth extension shares its token verifier. Every link is
-// an explicit component ID in the config, never global state.
+// door of api.md), the store extension its open store, the auth extension its token verifier,
+// the limits extension its limits and self-metrics. Every link is an explicit component ID in
+// the config, never global state.
 package extlink
 
 import (
@@ -12,6 +13,8 @@ import (
 	"go.opentelemetry.io/collector/component"
 
 	"github.com/luminate-metrics/luminate/internal/auth"
+	"github.com/luminate-metrics/luminate/internal/limits"
+	"github.com/luminate-metrics/luminate/internal/selfmetrics"
 	"github.com/luminate-metrics/luminate/internal/store"
 )
 
@@ -29,6 +32,22 @@ type StoreProvider interface {
 type VerifierProvider interface {
 	Verifier() *auth.Verifier
 }
+
+// LimitsProvider hands out the process's tenancy guard state (the luminatelimits extension):
+// the Guard with every tenant's limits and token buckets, shared by the JSON receiver, the OTLP
+// limits processor, the query server and the store; and the self-metrics registry that GET
+// /metrics serves.
+type LimitsProvider interface {
+	Guard() *limits.Guard
+	SelfMetrics() *selfmetrics.Metrics
+}
+
+// Locals keys a handler mounted on the query server sets, so the server's access log and
+// request metrics name what the handler decided (fiber.Ctx.Locals with these string keys).
+const (
+	LocalTenant    = "luminate.tenant"    // string: the verified tenant
+	LocalErrorCode = "luminate.errorCode" // string: the api.md code of an error answer
+)
 
 // Find returns the extension with the given ID as a T.
 func Find[T any](host component.Host, id component.ID) (T, error) {

@@ -13,9 +13,11 @@ type Metric struct {
 	Name string
 	ID   uint32
 
+	tenant  *Tenant
 	mu      sync.RWMutex
 	meta    model.MetricMeta
 	durable bool
+	dropped bool
 	byKey   map[Key]uint32
 	n       uint32
 	cols    map[string]*Column
@@ -65,11 +67,32 @@ func (m *Metric) MarkDurable() {
 	m.mu.Unlock()
 }
 
-// Len is the number of series.
+// Len is one more than the highest series number: the length of per-series arrays. It can
+// exceed Count when a crash lost the record of a series created before others.
 func (m *Metric) Len() int {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return int(m.n)
+}
+
+// Count is the exact number of series.
+func (m *Metric) Count() int64 {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return int64(len(m.byKey))
+}
+
+// Dropped reports whether DropMetric removed the metric.
+func (m *Metric) Dropped() bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.dropped
+}
+
+// Limits bound the series Create may add; 0 means no limit.
+type Limits struct {
+	SeriesPerMetric int64
+	SeriesPerTenant int64
 }
 
 // Lookup finds a series. pending is true when its record is not yet durable.
@@ -84,19 +107,21 @@ func (m *Metric) Lookup(k Key) (sid uint32, pending, ok bool) {
 }
 
 // Create adds a series (or finds it when another writer created it first). New series are
-// pending until MarkSeriesDurable. check, when non-nil, runs under the lock before a series is
-// created and may refuse it (cardinality limits); it gets the current series count.
-func (m *Metric) Create(k Key, ls model.Labels, check func(n int) error) (sid uint32, pending bool, err error) {
+// pending until MarkSeriesDurable. A series over lim is refused with a *LimitError; the counts
+// are exact: the metric's under its lock, the tenant's by a reservation that concurrent creates
+// in other metrics see. Existing series are always found, whatever the limits.
+func (m *Metric) Create(k Key, ls model.Labels, lim Limits) (sid uint32, pending bool, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if sid, ok := m.byKey[k]; ok {
 		_, pending = m.pending[sid]
 		return sid, pending, nil
 	}
-	if check != nil {
-		if err := check(int(m.n)); err != nil {
-			return 0, false, err
-		}
+	if lim.SeriesPerMetric > 0 && int64(len(m.byKey)) >= lim.SeriesPerMetric {
+		return 0, false, &LimitError{Limit: LimitSeriesPerMetric, Max: lim.SeriesPerMetric}
+	}
+	if m.tenant != nil && !m.dropped && !m.tenant.reserveSeries(lim.SeriesPerTenant) {
+		return 0, false, &LimitError{Limit: LimitSeriesPerTenant, Max: lim.SeriesPerTenant}
 	}
 	sid = m.n
 	m.add(k, sid, ls)
@@ -110,6 +135,9 @@ func (m *Metric) Load(k Key, sid uint32, ls model.Labels) {
 	m.mu.Lock()
 	if _, ok := m.byKey[k]; !ok {
 		m.add(k, sid, ls)
+		if m.tenant != nil {
+			m.tenant.series.Add(1)
+		}
 	}
 	m.mu.Unlock()
 }
@@ -243,4 +271,90 @@ func (c *Column) IDOf(sid uint32) uint32 {
 		return 0
 	}
 	return c.bySID[sid]
+}
+
+// KeyStats is one dimension key: how many distinct values its series carry, and the topN
+// values with the most series.
+type KeyStats struct {
+	Key      string
+	Distinct int64
+	Top      []ValueCount // most series first, ties by value
+}
+
+// Cardinality returns every key's KeyStats. It walks each key's dictionary once and keeps the
+// top values in a bounded heap, so a key with a million values costs a million comparisons and
+// no sort or copy of the values: the cardinality explorer answers in milliseconds at 1M series.
+func (m *Metric) Cardinality(topN int) []KeyStats {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]KeyStats, 0, len(m.cols))
+	var h topHeap
+	for _, c := range m.cols {
+		ks := KeyStats{Key: c.Key}
+		h = h[:0]
+		for i, n := range c.counts {
+			if n <= 0 {
+				continue
+			}
+			ks.Distinct++
+			if topN <= 0 {
+				continue
+			}
+			vc := ValueCount{Value: c.values[i], Count: n}
+			switch {
+			case len(h) < topN:
+				h.push(vc)
+			case better(vc, h[0]):
+				h[0] = vc
+				h.down(0)
+			}
+		}
+		ks.Top = make([]ValueCount, len(h))
+		copy(ks.Top, h)
+		sort.Slice(ks.Top, func(i, j int) bool { return better(ks.Top[i], ks.Top[j]) })
+		out = append(out, ks)
+	}
+	return out
+}
+
+// better orders values for the top list: more series first, then by value.
+func better(a, b ValueCount) bool {
+	if a.Count != b.Count {
+		return a.Count > b.Count
+	}
+	return a.Value < b.Value
+}
+
+// topHeap is a min-heap by better: its root is the weakest of the values kept.
+type topHeap []ValueCount
+
+func (h *topHeap) push(v ValueCount) {
+	*h = append(*h, v)
+	x := *h
+	for i := len(x) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !better(x[p], x[i]) {
+			break
+		}
+		x[p], x[i] = x[i], x[p]
+		i = p
+	}
+}
+
+func (h topHeap) down(i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		w := l
+		if r := l + 1; r < len(h) && better(h[l], h[r]) {
+			w = r
+		}
+		if !better(h[i], h[w]) {
+			return
+		}
+		h[i], h[w] = h[w], h[i]
+		i = w
+	}
 }

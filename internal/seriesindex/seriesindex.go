@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cespare/xxhash/v2"
 
@@ -161,6 +162,33 @@ type Tenant struct {
 	metrics map[string]*Metric
 	nextID  uint32
 	durable bool
+	// series counts the tenant's series over all its metrics, exactly: Create reserves a
+	// count before it adds a series (so concurrent creates in different metrics cannot pass
+	// max_series_per_tenant together), Load adds, DropMetric subtracts.
+	series atomic.Int64
+}
+
+// SeriesCount is the number of series of the tenant, over all its metrics.
+func (t *Tenant) SeriesCount() int64 { return t.series.Load() }
+
+// MetricCount is the number of metrics of the tenant.
+func (t *Tenant) MetricCount() int {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return len(t.metrics)
+}
+
+// reserveSeries counts one more series unless the tenant already has max (max <= 0: no limit).
+func (t *Tenant) reserveSeries(max int64) bool {
+	for {
+		n := t.series.Load()
+		if max > 0 && n >= max {
+			return false
+		}
+		if t.series.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
 }
 
 func newTenant(name string, id uint32) *Tenant {
@@ -202,18 +230,30 @@ func (t *Tenant) Metrics() []*Metric {
 
 // GetOrCreateMetric returns the metric, creating it (not durable) when new.
 func (t *Tenant) GetOrCreateMetric(name string, meta model.MetricMeta) *Metric {
+	m, _ := t.GetOrCreateMetricLimited(name, meta, 0)
+	return m
+}
+
+// GetOrCreateMetricLimited is GetOrCreateMetric that refuses to create the tenant's metric
+// number maxMetrics+1 (maxMetrics <= 0: no limit), with a *LimitError. The count and the
+// creation happen under the tenant's lock, so the limit is exact under concurrent writers.
+func (t *Tenant) GetOrCreateMetricLimited(name string, meta model.MetricMeta, maxMetrics int64) (*Metric, error) {
 	if m := t.Metric(name); m != nil {
-		return m
+		return m, nil
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if m := t.metrics[name]; m != nil {
-		return m
+		return m, nil
+	}
+	if maxMetrics > 0 && int64(len(t.metrics)) >= maxMetrics {
+		return nil, &LimitError{Limit: LimitMetricsPerTenant, Max: maxMetrics}
 	}
 	m := newMetric(strings.Clone(name), t.nextID, meta)
+	m.tenant = t
 	t.nextID++
 	t.metrics[m.Name] = m
-	return m
+	return m, nil
 }
 
 // LoadMetric registers a metric read from disk (durable).
@@ -221,15 +261,43 @@ func (t *Tenant) LoadMetric(name string, id uint32, meta model.MetricMeta) *Metr
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	m := newMetric(name, id, meta)
+	m.tenant = t
 	m.durable = true
 	t.metrics[name] = m
 	t.nextID = max(t.nextID, id+1)
 	return m
 }
 
-// RemoveMetric forgets a metric (after its data was deleted).
-func (t *Tenant) RemoveMetric(name string) {
+// DropMetric forgets a metric whose data and records were deleted: it is marked dropped (so an
+// appender still holding it can tell), leaves the tenant's map, and its series no longer count.
+// A later write of the name creates a new metric with a new id.
+func (t *Tenant) DropMetric(m *Metric) {
 	t.mu.Lock()
-	delete(t.metrics, name)
+	if t.metrics[m.Name] == m {
+		delete(t.metrics, m.Name)
+	}
 	t.mu.Unlock()
+	m.mu.Lock()
+	if !m.dropped {
+		m.dropped = true
+		t.series.Add(-int64(len(m.byKey)))
+	}
+	m.mu.Unlock()
+}
+
+// Which limit a LimitError reports.
+const (
+	LimitSeriesPerTenant = iota
+	LimitSeriesPerMetric
+	LimitMetricsPerTenant
+)
+
+// LimitError is a series or metric that a limit refused to create.
+type LimitError struct {
+	Limit int // LimitSeriesPerTenant, LimitSeriesPerMetric or LimitMetricsPerTenant
+	Max   int64
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("seriesindex: limit %d of %d reached", e.Limit, e.Max)
 }

@@ -22,6 +22,10 @@ type Config struct {
 	Store component.ID `mapstructure:"store"`
 	// Query holds the query guards (max_range, max_series, default_timeout, ...).
 	Query queryapi.Limits `mapstructure:"query"`
+	// Limits is the ID of the luminatelimits extension: the tenants' query rate limits, the
+	// limits GET /api/v1/limits reports, and the registry GET /metrics serves. Unset: no rate
+	// limits, limits reported as null, and a registry of the server's own.
+	Limits *component.ID `mapstructure:"limits"`
 }
 
 func createDefaultConfig() component.Config {

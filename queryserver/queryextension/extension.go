@@ -31,7 +31,11 @@ var (
 // Dependencies makes the collector start the auth and store extensions first and stop them
 // after this one (without it, extensions start in an unspecified order).
 func (e *queryExtension) Dependencies() []component.ID {
-	return []component.ID{e.cfg.Auth, e.cfg.Store}
+	deps := []component.ID{e.cfg.Auth, e.cfg.Store}
+	if e.cfg.Limits != nil {
+		deps = append(deps, *e.cfg.Limits)
+	}
+	return deps
 }
 
 func newExtension(cfg *Config, set extension.Settings) *queryExtension {
@@ -52,17 +56,27 @@ func (e *queryExtension) Start(_ context.Context, host component.Host) error {
 	if sp.Store() == nil {
 		return fmt.Errorf("luminatequery: extension %s has no open store (is it started?)", e.cfg.Store)
 	}
+	var lp extlink.LimitsProvider
+	if e.cfg.Limits != nil {
+		if lp, err = extlink.Find[extlink.LimitsProvider](host, *e.cfg.Limits); err != nil {
+			return fmt.Errorf("luminatequery: limits: %w", err)
+		}
+	}
 	ln, err := net.Listen("tcp", e.cfg.Endpoint)
 	if err != nil {
 		return fmt.Errorf("luminatequery: listen on %s: %w", e.cfg.Endpoint, err)
 	}
-	e.server = queryserver.New(queryserver.Config{
+	qc := queryserver.Config{
 		Store:    sp.Store(),
 		Verifier: vp.Verifier(),
 		Limits:   e.cfg.Query,
 		Version:  e.set.BuildInfo.Version,
 		Logger:   e.set.Logger,
-	})
+	}
+	if lp != nil {
+		qc.Guard, qc.Metrics = lp.Guard(), lp.SelfMetrics()
+	}
+	e.server = queryserver.New(qc)
 	e.serveCh = make(chan error, 1)
 	go func() { e.serveCh <- e.server.Listen(ln) }()
 	e.set.Logger.Info("Luminate API listening", zap.String("endpoint", ln.Addr().String()))

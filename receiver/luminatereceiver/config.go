@@ -26,6 +26,7 @@ const (
 //	  luminate:                   # single process: share the query server's port
 //	    server: luminatequery
 //	    auth: luminateauth
+//	    limits: luminatelimits    # optional: per-tenant rate limits
 //	  luminate/ingest:            # ClickHouse ingest pods: own listener
 //	    endpoint: 0.0.0.0:8080
 //	    auth: luminateauth
@@ -52,6 +53,11 @@ type Config struct {
 	// TenantAttribute is the resource attribute that carries the verified tenant to the
 	// exporter (default luminate.tenant_id).
 	TenantAttribute string `mapstructure:"tenant_attribute"`
+	// Limits is the ID of the luminatelimits extension (extlink.LimitsProvider). When set, a
+	// write takes a token of the tenant's write request bucket before its body is decoded
+	// and one per valid point after; over either, 429 RATE_LIMIT_EXCEEDED. The receiver also
+	// counts refused points in the extension's self-metrics. Unset: no rate limits.
+	Limits *component.ID `mapstructure:"limits"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}

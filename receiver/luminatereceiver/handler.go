@@ -12,6 +12,9 @@ import (
 
 	"github.com/luminate-metrics/luminate/internal/apierror"
 	"github.com/luminate-metrics/luminate/internal/auth"
+	"github.com/luminate-metrics/luminate/internal/extlink"
+	"github.com/luminate-metrics/luminate/internal/limits"
+	"github.com/luminate-metrics/luminate/internal/selfmetrics"
 	"github.com/luminate-metrics/luminate/internal/store"
 	"github.com/luminate-metrics/luminate/internal/writeapi"
 )
@@ -28,16 +31,32 @@ func (r *jsonReceiver) handle(c *fiber.Ctx) error {
 	if err != nil {
 		return r.refuse(c, err)
 	}
+	c.Locals(extlink.LocalTenant, claims.TenantID)
 	if err := auth.Require(claims, auth.ScopeWrite); err != nil {
 		return r.refuse(c, err)
+	}
+	// Rate limits, api.md: requests/s before the body is read, points/s after it is decoded.
+	if r.guard != nil {
+		if d := r.guard.AllowWriteRequest(claims.TenantID); d != nil {
+			r.metrics.RateLimited(d.ID)
+			return r.refuse(c, rateLimited(c, d))
+		}
 	}
 
 	batch, err := writeapi.Decode(requestBody(c), c.Get(fiber.HeaderContentEncoding), r.limits, time.Now())
 	if err != nil {
 		return r.refuse(c, err)
 	}
+	r.metrics.PointsRejected(selfmetrics.PathJSON, selfmetrics.ReasonInvalid, int64(len(batch.Errors)))
 	if len(batch.Items) == 0 {
 		return respondWrite(c, batch.Total, batch.Errors)
+	}
+	if r.guard != nil {
+		if d := r.guard.AllowPoints(claims.TenantID, len(batch.Items)); d != nil {
+			r.metrics.RateLimited(d.ID)
+			r.metrics.PointsRejected(selfmetrics.PathJSON, selfmetrics.ReasonRateLimited, int64(len(batch.Items)))
+			return respondError(c, rateLimited(c, d))
+		}
 	}
 
 	md := toMetrics(batch.Items, r.cfg.TenantAttribute, claims.TenantID)
@@ -65,8 +84,18 @@ func (r *jsonReceiver) handle(c *fiber.Ctx) error {
 		return respondWrite(c, batch.Total, errs)
 	default:
 		r.obs.EndMetricsOp(ctx, format, len(batch.Items), err)
+		r.metrics.PointsRejected(selfmetrics.PathJSON, selfmetrics.ReasonUnavailable, int64(len(batch.Items)))
 		return respondError(c, pipelineError(err))
 	}
+}
+
+// rateLimited sets the headers of the limit that applied (Retry-After, X-RateLimit-Limit,
+// -Remaining, -Reset) and returns the 429 error.
+func rateLimited(c *fiber.Ctx, d *limits.Denial) error {
+	for _, kv := range d.Headers() {
+		c.Set(kv[0], kv[1])
+	}
+	return d.Error()
 }
 
 // drainLimit is how much of an unread streamed body is read and dropped before an error

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.uber.org/zap"
 
 	"github.com/luminate-metrics/luminate/internal/auth"
 	"github.com/luminate-metrics/luminate/internal/writeapi"
@@ -26,6 +27,13 @@ const testSecret = "test-secret-0123456789abcdef-0123456789"
 var (
 	authID   = component.MustNewID("luminateauth")
 	serverID = component.MustNewID("luminatequery")
+)
+
+// hostExtra are extensions startEnv adds to the host (set by startEnvWith); envLogger, when
+// set, is the receiver's logger.
+var (
+	hostExtra map[component.ID]component.Component
+	envLogger *zap.Logger
 )
 
 // testHost is a component.Host with the given extensions.
@@ -120,6 +128,9 @@ func startEnv(t testing.TB, m mode, next consumer.Metrics, cfgFn func(*Config)) 
 		t.Fatal(err)
 	}
 	host := testHost{authID: &authExt{v: v}}
+	for id, ext := range hostExtra {
+		host[id] = ext
+	}
 	cfg := createDefaultConfig().(*Config)
 	cfg.Auth = authID
 	var fd *frontDoor
@@ -141,7 +152,11 @@ func startEnv(t testing.TB, m mode, next consumer.Metrics, cfgFn func(*Config)) 
 	if next == nil {
 		next = env.sink
 	}
-	r, err := newReceiver(receivertest.NewNopSettings(componentType), cfg, next)
+	set := receivertest.NewNopSettings(componentType)
+	if envLogger != nil {
+		set.Logger = envLogger
+	}
+	r, err := newReceiver(set, cfg, next)
 	if err != nil {
 		t.Fatal(err)
 	}

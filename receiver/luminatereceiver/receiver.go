@@ -18,6 +18,8 @@ import (
 
 	"github.com/luminate-metrics/luminate/internal/auth"
 	"github.com/luminate-metrics/luminate/internal/extlink"
+	"github.com/luminate-metrics/luminate/internal/limits"
+	"github.com/luminate-metrics/luminate/internal/selfmetrics"
 	"github.com/luminate-metrics/luminate/internal/writeapi"
 )
 
@@ -37,6 +39,9 @@ type jsonReceiver struct {
 
 	// verifier is set in Start, before the handler is mounted or served.
 	verifier *auth.Verifier
+	// guard and metrics are set in Start when limits is configured (else nil: no limits).
+	guard   *limits.Guard
+	metrics *selfmetrics.Metrics
 	// stopped makes the handler refuse writes after Shutdown: a handler mounted on the query
 	// server cannot be unmounted, and the pipeline behind it is gone.
 	stopped atomic.Bool
@@ -71,6 +76,13 @@ func (r *jsonReceiver) Start(_ context.Context, host component.Host) error {
 	if r.verifier = vp.Verifier(); r.verifier == nil {
 		return fmt.Errorf("luminate receiver: auth extension %q has no token verifier", r.cfg.Auth)
 	}
+	if r.cfg.Limits != nil {
+		lp, err := extlink.Find[extlink.LimitsProvider](host, *r.cfg.Limits)
+		if err != nil {
+			return fmt.Errorf("luminate receiver: limits: %w", err)
+		}
+		r.guard, r.metrics = lp.Guard(), lp.SelfMetrics()
+	}
 
 	if r.cfg.Server != nil {
 		m, err := extlink.Find[extlink.Mounter](host, *r.cfg.Server)
@@ -100,6 +112,7 @@ func (r *jsonReceiver) Start(_ context.Context, host component.Host) error {
 		IdleTimeout:       idleTimeout,
 		ErrorHandler:      errorHandler,
 	})
+	r.useAccessLog(r.app)
 	r.app.Post(r.cfg.Path, r.handle)
 	r.done = make(chan struct{})
 	go func() {

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/luminate-metrics/luminate/internal/apierror"
+	"github.com/luminate-metrics/luminate/internal/extlink"
 	"github.com/luminate-metrics/luminate/internal/writeapi"
 )
 
@@ -32,6 +33,7 @@ func respondWrite(c *fiber.Ctx, total int, errs []writeapi.ItemError) error {
 	case resp.Accepted == 0:
 		status = http.StatusBadRequest
 		resp.Error = noneAccepted(total, errs)
+		c.Locals(extlink.LocalErrorCode, string(resp.Error.Code))
 	case resp.Rejected > 0:
 		status = http.StatusMultiStatus
 	}
@@ -63,6 +65,9 @@ func respondError(c *fiber.Ctx, err error) error {
 	if status == http.StatusServiceUnavailable {
 		c.Set(fiber.HeaderRetryAfter, "1")
 	}
+	// The query server's access log and request metrics read the code (a mounted handler
+	// answers itself, so the server never sees the error).
+	c.Locals(extlink.LocalErrorCode, string(body.Error.Code))
 	return c.Status(status).JSON(body)
 }
 

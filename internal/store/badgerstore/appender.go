@@ -13,6 +13,7 @@ import (
 
 	"github.com/luminate-metrics/luminate/internal/apierror"
 	"github.com/luminate-metrics/luminate/internal/histblock"
+	"github.com/luminate-metrics/luminate/internal/limits"
 	"github.com/luminate-metrics/luminate/internal/model"
 	"github.com/luminate-metrics/luminate/internal/sampleblock"
 	"github.com/luminate-metrics/luminate/internal/seriesindex"
@@ -23,6 +24,7 @@ type appender struct {
 	s          *Store
 	tenantName string
 	tenant     *seriesindex.Tenant
+	limits     *limits.Values // the tenant's limits, fetched when the first series is created
 
 	lastName string
 	lastIdx  int
@@ -64,7 +66,10 @@ func (a *appender) AppendPoint(name string, meta model.MetricMeta, ls model.Labe
 	if p.Hist == nil && (math.IsNaN(p.V) || math.IsInf(p.V, 0)) {
 		return apierror.New(apierror.InvalidRequest, "value %v is not a finite number", p.V)
 	}
-	mi := a.metricIndex(name, meta)
+	mi, err := a.metricIndex(name, meta)
+	if err != nil {
+		return err
+	}
 	m := a.metrics[mi]
 	if mt := m.Meta().Type; store.IsHistogram(mt) != (p.Hist != nil) {
 		return store.KindConflict(name, mt, p.Hist != nil)
@@ -73,9 +78,13 @@ func (a *appender) AppendPoint(name string, meta model.MetricMeta, ls model.Labe
 	key, a.hashBuf = seriesindex.HashLabels(ls, a.hashBuf)
 	sid, pending, ok := m.Lookup(key)
 	if !ok {
-		var err error
-		if sid, pending, err = m.Create(key, ls, nil); err != nil {
-			return err
+		lim := a.tenantLimits()
+		sid, pending, err = m.Create(key, ls, seriesindex.Limits{
+			SeriesPerMetric: lim.Int(limits.MaxSeriesPerMetric),
+			SeriesPerTenant: lim.Int(limits.MaxSeriesPerTenant),
+		})
+		if err != nil {
+			return limitError(err, a.tenantName)
 		}
 	}
 	if pending {
@@ -92,14 +101,26 @@ func (a *appender) AppendPoint(name string, meta model.MetricMeta, ls model.Labe
 	return nil
 }
 
-func (a *appender) metricIndex(name string, meta model.MetricMeta) int {
+func (a *appender) metricIndex(name string, meta model.MetricMeta) (int, error) {
 	if a.lastIdx >= 0 && name == a.lastName {
-		return a.lastIdx
+		return a.lastIdx, nil
 	}
 	if a.tenant == nil {
 		a.tenant = a.s.idx.GetOrCreateTenant(a.tenantName)
 	}
-	m := a.tenant.GetOrCreateMetric(name, meta)
+	m := a.tenant.Metric(name)
+	if m == nil {
+		// A new metric is created only for a series that may be created: a tenant at its
+		// series limit must not collect empty metrics from refused writes.
+		lim := a.tenantLimits()
+		if max := lim.Int(limits.MaxSeriesPerTenant); max > 0 && a.tenant.SeriesCount() >= max {
+			return 0, store.CardinalityError(limits.MaxSeriesPerTenant, max, a.tenantName)
+		}
+		var err error
+		if m, err = a.tenant.GetOrCreateMetricLimited(name, meta, lim.Int(limits.MaxMetricsPerTenant)); err != nil {
+			return 0, limitError(err, a.tenantName)
+		}
+	}
 	if old := m.Meta(); old.Unit == "" && meta.Unit != "" {
 		// The first writer may not have known the unit (JSON writes carry none).
 		old.Unit = meta.Unit
@@ -111,7 +132,35 @@ func (a *appender) metricIndex(name string, meta model.MetricMeta) int {
 		a.metrics = append(a.metrics, m)
 	}
 	a.lastName, a.lastIdx = m.Name, i
-	return i
+	return i, nil
+}
+
+// tenantLimits returns the tenant's limits (no limits without a LimitsFunc), fetched once per
+// appender: only writes that create series or metrics need them.
+func (a *appender) tenantLimits() *limits.Values {
+	if a.limits == nil {
+		a.limits = new(limits.Values)
+		if f := a.s.limitsFunc(); f != nil {
+			*a.limits = f(a.tenantName)
+		}
+	}
+	return a.limits
+}
+
+// limitError turns a refusal of the series index into the API's CARDINALITY_EXCEEDED error.
+func limitError(err error, tenant string) error {
+	var le *seriesindex.LimitError
+	if !errors.As(err, &le) {
+		return err
+	}
+	id := limits.MaxSeriesPerTenant
+	switch le.Limit {
+	case seriesindex.LimitSeriesPerMetric:
+		id = limits.MaxSeriesPerMetric
+	case seriesindex.LimitMetricsPerTenant:
+		id = limits.MaxMetricsPerTenant
+	}
+	return store.CardinalityError(id, le.Max, tenant)
 }
 
 func (a *appender) Rollback() { a.pts, a.newSIDs, a.written = nil, nil, nil }
@@ -126,6 +175,15 @@ func (a *appender) Commit(ctx context.Context) error {
 	}
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	// An admin delete that drops a metric holds dropMu exclusively; a commit holds it shared,
+	// so it never writes blocks of a metric whose records are being deleted.
+	a.s.dropMu.RLock()
+	defer a.s.dropMu.RUnlock()
+	for _, m := range a.metrics {
+		if m.Dropped() {
+			return store.ErrMetricDeleted
+		}
 	}
 	w := &txnWriter{db: a.s.db, txn: a.s.db.NewTransaction(true)}
 	defer func() { w.txn.Discard() }()
@@ -276,6 +334,21 @@ func (w *txnWriter) set(k, v []byte) {
 		if err = w.txn.Commit(); err == nil {
 			w.txn = w.db.NewTransaction(true)
 			err = w.txn.Set(k, v)
+		}
+	}
+	w.err = err
+}
+
+// delete deletes a key, splitting the transaction like set.
+func (w *txnWriter) delete(k []byte) {
+	if w.err != nil {
+		return
+	}
+	err := w.txn.Delete(k)
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		if err = w.txn.Commit(); err == nil {
+			w.txn = w.db.NewTransaction(true)
+			err = w.txn.Delete(k)
 		}
 	}
 	w.err = err

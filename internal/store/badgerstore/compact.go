@@ -177,6 +177,8 @@ func (c *compactor) due(now time.Time) []chunkHour {
 // compact merges the blocks of one chunk-hour in one transaction.
 func (c *compactor) compact(ch chunkHour) error {
 	var in int
+	c.s.rewriteMu.Lock()
+	defer c.s.rewriteMu.Unlock()
 	err := c.s.db.Update(func(txn *badger.Txn) error {
 		var err error
 		in, err = c.mergeIn(txn, ch)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -33,8 +34,14 @@ type Options struct {
 	// NoBackgroundCompaction leaves merging blocks to explicit CompactAll calls (benchmarks
 	// that measure the layout as written).
 	NoBackgroundCompaction bool
-	Logger                 *zap.Logger
+	// RetentionInterval is how often the background applies retention (default 15m; the first
+	// run is one minute after open). Negative: never (ApplyRetention only).
+	RetentionInterval time.Duration
+	Logger            *zap.Logger
 }
+
+// DefaultRetentionInterval is how often retention runs in the background.
+const DefaultRetentionInterval = 15 * time.Minute
 
 // Store is the Badger engine.
 type Store struct {
@@ -50,6 +57,40 @@ type Store struct {
 	compactor  *compactor
 	background bool
 	closeOnce  sync.Once
+
+	limits atomic.Pointer[store.LimitsFunc]
+	// dropMu is held shared by every commit and exclusively while an admin delete removes a
+	// metric's records, so no commit writes blocks of a metric that is being removed.
+	dropMu sync.RWMutex
+	// rewriteMu serializes rewrites of existing blocks: compaction of a chunk-hour and
+	// deletes. Badger runs without conflict detection, so a merge that read blocks before a
+	// delete removed points from them would otherwise write those points back.
+	rewriteMu sync.Mutex
+	retention retentionState
+	retStop   chan struct{}
+	retDone   chan struct{}
+}
+
+var (
+	_ store.Limited           = (*Store)(nil)
+	_ store.Admin             = (*Store)(nil)
+	_ store.CardinalityReader = (*Store)(nil)
+)
+
+// SetLimits implements store.Limited.
+func (s *Store) SetLimits(f store.LimitsFunc) {
+	if f == nil {
+		s.limits.Store(nil)
+		return
+	}
+	s.limits.Store(&f)
+}
+
+func (s *Store) limitsFunc() store.LimitsFunc {
+	if f := s.limits.Load(); f != nil {
+		return *f
+	}
+	return nil
 }
 
 var _ store.Store = (*Store)(nil)
@@ -94,6 +135,14 @@ func Open(opts Options) (*Store, error) {
 		s.background = true
 		go s.compactor.run()
 	}
+	if opts.RetentionInterval >= 0 {
+		every := opts.RetentionInterval
+		if every == 0 {
+			every = DefaultRetentionInterval
+		}
+		s.retStop, s.retDone = make(chan struct{}), make(chan struct{})
+		go s.retentionLoop(time.Minute, every)
+	}
 	return s, nil
 }
 
@@ -103,6 +152,9 @@ func (s *Store) init() error {
 		return err
 	}
 	if err := s.load(); err != nil {
+		return err
+	}
+	if err := s.loadRetention(); err != nil {
 		return err
 	}
 	if err := s.initSeq(); err != nil {
@@ -274,6 +326,10 @@ func (s *Store) Ping(context.Context) error {
 func (s *Store) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
+		if s.retStop != nil {
+			close(s.retStop)
+			<-s.retDone
+		}
 		if s.background {
 			s.compactor.close()
 		}
@@ -300,7 +356,7 @@ func (s *Store) Metrics(_ context.Context, tenant string) ([]store.MetricInfo, e
 	ms := t.Metrics()
 	out := make([]store.MetricInfo, 0, len(ms))
 	for _, m := range ms {
-		out = append(out, store.MetricInfo{Name: m.Name, Meta: m.Meta(), SeriesCount: int64(m.Len())})
+		out = append(out, store.MetricInfo{Name: m.Name, Meta: m.Meta(), SeriesCount: m.Count()})
 	}
 	return out, nil
 }

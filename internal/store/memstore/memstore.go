@@ -1,7 +1,8 @@
 // Package memstore is a brute-force, in-memory implementation of store.Store. It is the
 // reference that defines the query semantics of api.md in the most direct code possible: the
 // storage semantics suite (storetest) compares every real engine against it, and handler tests
-// use it where no disk is wanted. It is not meant for production: no durability, no limits.
+// use it where no disk is wanted. It also defines, by brute force, the cardinality limits,
+// retention and deletes (admin.go). It is not meant for production: no durability.
 package memstore
 
 import (
@@ -11,14 +12,17 @@ import (
 	"sync"
 
 	"github.com/luminate-metrics/luminate/internal/apierror"
+	"github.com/luminate-metrics/luminate/internal/limits"
 	"github.com/luminate-metrics/luminate/internal/model"
 	"github.com/luminate-metrics/luminate/internal/store"
 )
 
 // Store is the reference engine.
 type Store struct {
-	mu      sync.RWMutex
-	tenants map[string]map[string]*metric // tenant -> metric name -> metric
+	mu        sync.RWMutex
+	tenants   map[string]map[string]*metric // tenant -> metric name -> metric
+	limits    store.LimitsFunc
+	retention map[string]map[string]int // tenant -> metric or "*" -> days
 }
 
 type metric struct {
@@ -33,15 +37,28 @@ type series struct {
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{tenants: map[string]map[string]*metric{}}
+	return &Store{tenants: map[string]map[string]*metric{}, retention: map[string]map[string]int{}}
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store             = (*Store)(nil)
+	_ store.Limited           = (*Store)(nil)
+	_ store.Admin             = (*Store)(nil)
+	_ store.CardinalityReader = (*Store)(nil)
+)
+
+// SetLimits implements store.Limited.
+func (s *Store) SetLimits(f store.LimitsFunc) {
+	s.mu.Lock()
+	s.limits = f
+	s.mu.Unlock()
+}
 
 type pending struct {
 	metric string
 	meta   model.MetricMeta
 	labels model.Labels
+	key    string
 	p      model.Point
 }
 
@@ -58,19 +75,72 @@ func (a *appender) Append(name string, meta model.MetricMeta, ls model.Labels, t
 	return a.AppendPoint(name, meta, ls, model.Point{T: t, V: v})
 }
 
-// AppendPoint implements store.PointAppender.
+// AppendPoint implements store.PointAppender. Like the Badger engine, it creates the series
+// (and the metric) at once, so the cardinality limits count exactly, under one lock; the point
+// itself becomes visible at Commit.
 func (a *appender) AppendPoint(name string, meta model.MetricMeta, ls model.Labels, p model.Point) error {
-	a.s.mu.RLock()
-	m := a.s.tenants[a.ten][name]
-	a.s.mu.RUnlock()
-	if m != nil && store.IsHistogram(m.meta.Type) != (p.Hist != nil) {
-		return store.KindConflict(name, m.meta.Type, p.Hist != nil)
+	ls = ls.Copy()
+	key := canonical(ls)
+	if err := a.s.createSeries(a.ten, name, meta, ls, key, p.Hist != nil); err != nil {
+		return err
 	}
 	if p.Hist != nil {
 		p.Hist = p.Hist.Clone()
 	}
-	a.buf = append(a.buf, pending{metric: strings.Clone(name), meta: meta, labels: ls.Copy(), p: p})
+	a.buf = append(a.buf, pending{metric: strings.Clone(name), meta: meta, labels: ls, key: key, p: p})
 	return nil
+}
+
+// createSeries finds or creates the series, enforcing the kind of the metric and the limits.
+func (s *Store) createSeries(tenant, name string, meta model.MetricMeta, ls model.Labels, key string, hist bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ms := s.tenants[tenant]
+	m := ms[name]
+	if m != nil {
+		if store.IsHistogram(m.meta.Type) != hist {
+			return store.KindConflict(name, m.meta.Type, hist)
+		}
+		if m.series[key] != nil {
+			return nil
+		}
+	}
+	var lim limits.Values
+	if s.limits != nil {
+		lim = s.limits(tenant)
+	}
+	// The order of the checks is the Badger engine's: for a new metric the tenant's series,
+	// then its metrics; for a new series the metric's series, then the tenant's.
+	if m == nil {
+		if max := lim.Int(limits.MaxSeriesPerTenant); max > 0 && s.tenantSeries(tenant) >= max {
+			return store.CardinalityError(limits.MaxSeriesPerTenant, max, tenant)
+		}
+		if max := lim.Int(limits.MaxMetricsPerTenant); max > 0 && int64(len(ms)) >= max {
+			return store.CardinalityError(limits.MaxMetricsPerTenant, max, tenant)
+		}
+		if ms == nil {
+			ms = map[string]*metric{}
+			s.tenants[tenant] = ms
+		}
+		m = &metric{meta: meta, series: map[string]*series{}}
+		ms[strings.Clone(name)] = m
+	}
+	if max := lim.Int(limits.MaxSeriesPerMetric); max > 0 && int64(len(m.series)) >= max {
+		return store.CardinalityError(limits.MaxSeriesPerMetric, max, tenant)
+	}
+	if max := lim.Int(limits.MaxSeriesPerTenant); max > 0 && s.tenantSeries(tenant) >= max {
+		return store.CardinalityError(limits.MaxSeriesPerTenant, max, tenant)
+	}
+	m.series[key] = &series{labels: ls}
+	return nil
+}
+
+func (s *Store) tenantSeries(tenant string) int64 {
+	var n int64
+	for _, m := range s.tenants[tenant] {
+		n += int64(len(m.series))
+	}
+	return n
 }
 
 func (a *appender) Commit(context.Context) error {
@@ -84,14 +154,14 @@ func (a *appender) Commit(context.Context) error {
 	for _, p := range a.buf {
 		m := ms[p.metric]
 		if m == nil {
+			// deleted by an admin delete since Append
 			m = &metric{meta: p.meta, series: map[string]*series{}}
 			ms[p.metric] = m
 		}
-		k := canonical(p.labels)
-		sr := m.series[k]
+		sr := m.series[p.key]
 		if sr == nil {
 			sr = &series{labels: p.labels}
-			m.series[k] = sr
+			m.series[p.key] = sr
 		}
 		sr.samples = append(sr.samples, p.p)
 	}

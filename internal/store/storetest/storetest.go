@@ -2,7 +2,9 @@
 // each rule of api.md, and a differential test that writes the same random data to the engine
 // and to memstore (the reference) and compares hundreds of random queries.
 //
-// An engine's test calls Run with a function that opens a fresh, empty store.
+// An engine's test calls Run with a function that opens a fresh, empty store. The tenancy cases
+// (tenancy.go) check the cardinality limits, usage, retention and deletes of the optional
+// interfaces store.Limited, store.Admin and store.CardinalityReader.
 package storetest
 
 import (
@@ -46,6 +48,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("ExponentialHistogram", func(t *testing.T) { needPoints(t, open); testExponential(t, open) })
 	t.Run("HistogramRules", func(t *testing.T) { needPoints(t, open); testHistogramRules(t, open) })
 	t.Run("Differential", func(t *testing.T) { testDifferential(t, open) })
+	runTenancy(t, open)
 }
 
 // P is a point to write.
