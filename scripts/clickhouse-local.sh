@@ -56,7 +56,7 @@ cat > "$dir/config.xml" <<XML
   <timezone>UTC</timezone>
   <mark_cache_size>268435456</mark_cache_size>
   <!-- zstd for every part: 30-40% less disk than lz4 for Luminate's tables (clickhouse-notes) -->
-  <compression><case><method>zstd</method></case></compression>
+  <compression><case><min_part_size>10000000</min_part_size><min_part_size_ratio>0.01</min_part_size_ratio><method>zstd</method><level>3</level></case></compression>
 </yandex>
 XML
 cat > "$dir/users.xml" <<'XML'

@@ -25,7 +25,8 @@ func TestQueryTimeoutStops(t *testing.T) {
 	if err := a.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	fill := "INSERT INTO " + s.t.samples + " (" + sampleColumns + ") SELECT 't1', 'big', toString(number % 100000), '', '', number % 100000, toDateTime(intDiv(t, 1000)), t, number, 1 FROM (SELECT number, " +
+	cols, _ := (&sampleRows{}).columns()
+	fill := "INSERT INTO " + s.t.samples + " (" + cols + ") SELECT 't1', 'big', toString(number % 100000), '', '', number % 100000, toDateTime(intDiv(t, 1000)), t, number, 1, 0 FROM (SELECT number, " +
 		itoa(base) + " + intDiv(number, 100000) * 1000 AS t FROM numbers(3000000))"
 	if err := s.conn.Exec(ctx, fill); err != nil {
 		t.Fatal(err)

@@ -8,11 +8,32 @@ import (
 	"time"
 )
 
-// commitBatch is what one Commit hands over: its new series rows and its sample rows.
+// commitBatch is what one Commit hands over: its new series rows, sample rows, histogram rows,
+// and the rewrites among its samples.
 type commitBatch struct {
-	series  seriesRows
-	samples sampleRows
+	series   seriesRows
+	samples  sampleRows
+	rewrites rewriteRows
+	hists    histRows
 }
+
+// batchPool recycles the column slices of commit and flush batches: at hundreds of thousands of
+// points per second, growing them anew for every batch was a third of the garbage.
+var batchPool = sync.Pool{New: func() any { return new(commitBatch) }}
+
+func getBatch() *commitBatch { return batchPool.Get().(*commitBatch) }
+
+// putBatch returns b to the pool. Only the large value and series columns are kept; rewrites and
+// histograms are rare and small.
+func putBatch(b *commitBatch) {
+	b.samples.reset()
+	b.series.reset()
+	b.rewrites, b.hists = rewriteRows{}, histRows{}
+	batchPool.Put(b)
+}
+
+// points is what a batch counts against BatchSize and MaxBufferedPoints.
+func (b *commitBatch) points() int { return b.samples.len() + b.hists.len() }
 
 // committer is the shared group-commit buffer. Commits append their rows to the open batch;
 // the batch is sealed when it holds BatchSize points or FlushInterval after its first point, and
@@ -36,8 +57,7 @@ type committer struct {
 }
 
 type flushBatch struct {
-	series  seriesRows
-	samples sampleRows
+	*commitBatch
 	commits int
 	waiters []chan error
 	quiet   *time.Timer
@@ -56,8 +76,8 @@ func newCommitter(s *Store) *committer {
 var errClosed = errors.New("clickhouse: store is closed")
 
 // commit adds b to the buffer and waits until it is stored.
-func (c *committer) commit(ctx context.Context, b *commitBatch) error {
-	n := b.samples.len()
+func (c *committer) commit(ctx context.Context, epoch *seriesCache, b *commitBatch) error {
+	n := b.points()
 	c.mu.Lock()
 	for c.buffered > 0 && c.buffered+n > c.s.o.MaxBufferedPoints && !c.closed {
 		space := c.space
@@ -75,7 +95,7 @@ func (c *committer) commit(ctx context.Context, b *commitBatch) error {
 		return errClosed
 	}
 	done := make(chan error, 1)
-	c.append(b, done)
+	c.append(b, epoch.writer, done)
 	c.mu.Unlock()
 	select {
 	case err := <-done:
@@ -94,7 +114,7 @@ func (c *committer) bufferedNow() int {
 // append adds a commit's rows to the open batch under c.mu. The commit's version orders it after
 // every commit appended before it (last write wins on reads); it is a hybrid clock, Unix
 // nanoseconds made strictly increasing, so processes without shared state agree closely.
-func (c *committer) append(b *commitBatch, done chan error) {
+func (c *committer) append(b *commitBatch, writer uint64, done chan error) {
 	ver := uint64(c.s.now().UnixNano())
 	if ver <= c.lastVer {
 		ver = c.lastVer + 1
@@ -102,7 +122,7 @@ func (c *committer) append(b *commitBatch, done chan error) {
 	c.lastVer = ver
 	fb := c.open
 	if fb == nil {
-		fb = &flushBatch{}
+		fb = &flushBatch{commitBatch: getBatch()}
 		c.open = fb
 		time.AfterFunc(c.s.o.FlushInterval, func() {
 			c.mu.Lock()
@@ -112,15 +132,17 @@ func (c *committer) append(b *commitBatch, done chan error) {
 			c.mu.Unlock()
 		})
 	}
-	appendSeries(&fb.series, &b.series)
-	appendSamples(&fb.samples, &b.samples, ver)
+	fb.series.appendFrom(&b.series)
+	fb.samples.appendFrom(&b.samples, ver, writer)
+	fb.rewrites.appendFrom(&b.rewrites)
+	fb.hists.appendFrom(&b.hists, ver)
 	fb.commits++
 	fb.waiters = append(fb.waiters, done)
-	c.buffered += b.samples.len()
+	c.buffered += b.points()
 	switch {
-	case fb.samples.len() >= c.s.o.BatchSize:
+	case fb.points() >= c.s.o.BatchSize:
 		c.sealLocked()
-	case fb.samples.len() >= c.s.o.BatchSize/10:
+	case fb.points() >= c.s.o.BatchSize/10:
 		// Writers that wait for their own commit (the receivers, a benchmark's appenders) send
 		// nothing more until this batch is stored: when no commit has joined for quietDelay, the
 		// batch is as large as it will get, so send it now instead of at FlushInterval. Batches
@@ -170,7 +192,9 @@ func (c *committer) run() {
 		err := c.s.insertBatch(fb)
 
 		c.mu.Lock()
-		c.buffered -= fb.samples.len()
+		c.buffered -= fb.points()
+		putBatch(fb.commitBatch)
+		fb.commitBatch = nil
 		close(c.space)
 		c.space = make(chan struct{})
 		c.mu.Unlock()
@@ -190,35 +214,4 @@ func (c *committer) close() {
 	c.space = make(chan struct{})
 	c.mu.Unlock()
 	c.wg.Wait()
-}
-
-func appendSamples(dst, src *sampleRows, ver uint64) {
-	dst.tenant = append(dst.tenant, src.tenant...)
-	dst.metric = append(dst.metric, src.metric...)
-	dst.d1 = append(dst.d1, src.d1...)
-	dst.d2 = append(dst.d2, src.d2...)
-	dst.d3 = append(dst.d3, src.d3...)
-	dst.sid = append(dst.sid, src.sid...)
-	dst.tsSec = append(dst.tsSec, src.tsSec...)
-	dst.tsMs = append(dst.tsMs, src.tsMs...)
-	dst.value = append(dst.value, src.value...)
-	for range src.sid {
-		dst.ver = append(dst.ver, ver)
-	}
-}
-
-func appendSeries(dst, src *seriesRows) {
-	dst.tenant = append(dst.tenant, src.tenant...)
-	dst.metric = append(dst.metric, src.metric...)
-	dst.sid = append(dst.sid, src.sid...)
-	dst.d1 = append(dst.d1, src.d1...)
-	dst.d2 = append(dst.d2, src.d2...)
-	dst.d3 = append(dst.d3, src.d3...)
-	dst.keys = append(dst.keys, src.keys...)
-	dst.values = append(dst.values, src.values...)
-	dst.typ = append(dst.typ, src.typ...)
-	dst.unit = append(dst.unit, src.unit...)
-	dst.temporality = append(dst.temporality, src.temporality...)
-	dst.monotonic = append(dst.monotonic, src.monotonic...)
-	dst.updated = append(dst.updated, src.updated...)
 }

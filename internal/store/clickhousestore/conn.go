@@ -19,6 +19,10 @@ func dial(ctx context.Context, o Options, addrs []string, database string) (driv
 		// asynchronous forwarding would acknowledge points that a crash could still lose
 		settings["insert_distributed_sync"] = 1
 	}
+	var comp *clickhouse.Compression
+	if o.Compression != "none" {
+		comp = &clickhouse.Compression{Method: clickhouse.CompressionLZ4}
+	}
 	conn, err := clickhouse.Open(&clickhouse.Options{
 		Settings:     settings,
 		Addr:         addrs,
@@ -26,7 +30,7 @@ func dial(ctx context.Context, o Options, addrs []string, database string) (driv
 		DialTimeout:  o.DialTimeout,
 		MaxOpenConns: o.Inserters + 8,
 		MaxIdleConns: o.Inserters + 4,
-		Compression:  &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
+		Compression:  comp,
 		// 18.16 sends no progress for long scans: without a read timeout a dead server would
 		// hang a query forever; the query context still bounds it first.
 		ReadTimeout: 5 * time.Minute,
@@ -61,4 +65,20 @@ func insertRow(ctx context.Context, conn driver.Conn, table, columns string, val
 // chContext attaches per-query settings.
 func chContext(ctx context.Context, settings map[string]any) context.Context {
 	return clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings(settings)))
+}
+
+type settingsKey struct{}
+
+// withSettings adds per-query settings to those ctx already carries (clickhouse.WithSettings
+// replaces the whole set, so the set is also kept under settingsKey).
+func withSettings(ctx context.Context, extra map[string]any) context.Context {
+	base, _ := ctx.Value(settingsKey{}).(clickhouse.Settings)
+	merged := make(clickhouse.Settings, len(base)+len(extra))
+	for k, v := range base {
+		merged[k] = v
+	}
+	for k, v := range extra {
+		merged[k] = v
+	}
+	return clickhouse.Context(context.WithValue(ctx, settingsKey{}, merged), clickhouse.WithSettings(merged))
 }

@@ -95,10 +95,7 @@ func (s *Store) DimensionValues(ctx context.Context, tenant, metric, key, prefix
 	if err != nil {
 		return nil, s.queryError(ctx, "slot maps", err)
 	}
-	col := arrayValue(key)
-	if slot, ok := hotKeys(maps)[key]; ok {
-		col = fmt.Sprintf("d%d", slot+1)
-	}
+	col := newLabelSQL(maps).value(key) // a hot key reads its sorted slot column
 	sql := "SELECT " + col + " AS val, uniqExact(series_id) AS c FROM " + s.t.series + " WHERE tenant = " + quote(tenant) +
 		" AND metric = " + quote(metric) + " AND has(dim_keys, " + quote(key) + ")"
 	if prefix != "" {

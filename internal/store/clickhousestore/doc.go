@@ -3,13 +3,18 @@
 // documented in docs/storage-clickhouse.md; the SQL migrations live in deploy/clickhouse.
 //
 // Where things happen:
-//   - appender.go, committer.go, insert.go: a write becomes rows of the samples and series tables,
-//     sent in large group-committed INSERTs; Commit returns once the INSERT holding its points
-//     succeeded.
-//   - slots.go, metastate.go: which dimensions are "hot" (real columns d1..d3 in the sorting key)
-//     for a metric, and the metric metadata.
+//   - appender.go, seriescache.go, committer.go, rows.go, sortrows.go, insert.go: a write (values
+//     with start times, histograms) becomes rows of the samples, histograms, series and rewrites
+//     tables, sent in large group-committed INSERTs in sorting-key order; Commit returns once the
+//     INSERT holding its points succeeded. The series cache remembers per series what this
+//     process wrote in its writer epoch.
+//   - metastate.go: which dimensions are "hot" (real columns d1..d3 in the sorting key) for a
+//     metric, the metric metadata and its kind (value or histogram points).
 //   - query.go, plan.go, fold.go, pairs.go, raw.go: a query becomes SQL that ClickHouse 18.16
-//     accepts; scan statistics and duplicate detection come first (scan.go).
+//     accepts, which also reports its statistics; scan.go decides which series need
+//     de-duplication (rewrites table, writers check, exact scan).
+//   - histquery.go: histogram metrics, read per series into Go and merged with
+//     internal/histogram exactly as the reference engine does.
 //   - discovery.go: metrics, dimensions and values, read from the series table.
 //   - schema.go: versioned migrations, on one server or on every server of a cluster.
 package clickhousestore

@@ -9,54 +9,68 @@ import (
 )
 
 // fold answers aggregations over raw points (avg, sum, count, min, max, last, percentiles),
-// with or without interval buckets, as one GROUP BY. Without interval:
+// with or without interval buckets, as one GROUP BY that also reports the statistics: per group
+// its points, its distinct series (every series belongs to one group, so their sum is
+// seriesScanned) and the writers it read. Without interval:
 //
-//	SELECT d1 AS k0, avg(value) AS v, count() AS n FROM samples WHERE ... GROUP BY k0 ORDER BY v DESC, k0 LIMIT ...
+//	SELECT d1 AS k0, avg(value) AS v, count(), uniqExact(series_id), min(writer), max(writer) FROM samples WHERE ... GROUP BY k0
 //
 // With an interval, an inner GROUP BY per (group, bucket) and an outer one per group that keeps
 // the buckets as arrays and merges the whole-range value from per-bucket parts (sums and
-// counts, the latest (ts, value), or -State/-Merge for percentiles).
-func (p *plan) fold(ctx context.Context, st scanStats) ([]store.Group, error) {
-	from, where := p.source(st)
+// counts, the latest (ts, value), or -State/-Merge for percentiles and the series sets).
+//
+// Every group comes back (no LIMIT in SQL): the statistics need all of them, and re-grouping the
+// groups on the server to sum them WITH TOTALS cost more (0.1 s at 100,000 groups) than sending
+// them; their number is bounded by the series (query.max_series). They come sorted as
+// store.RankGroups sorts (value, then key), so that ranking them in Go (after snapping float
+// noise) is a pass over sorted data rather than a sort: 60 ms less at 100,000 groups.
+func (p *plan) fold(ctx context.Context, d dupSet) ([]store.Group, stats, error) {
+	from, where, wlo, whi := p.source(d)
 	join := p.join(p.joinTable(where))
 	keys := selectKeys(p.keyCols)
-	var sql string
+	var stmt string
 	if p.q.Interval == 0 {
-		sql = "SELECT " + keys + p.aggExpr() + " AS v, count() AS n FROM " + from + join + where + groupBy(p.keyNames) + p.orderLimit()
+		stmt = "SELECT " + keys + p.aggExpr() + " AS v, count(), uniqExact(series_id), min(" + wlo + "), max(" + whi + ") FROM " +
+			from + join + where + groupBy(p.keyNames)
 	} else {
 		bv, extra, total := p.bucketAgg()
-		inner := "SELECT " + keys + p.bucketExpr("ts_ms") + " AS b, " + bv + " AS bv, count() AS bn" + extra +
-			" FROM " + from + join + where + groupBy(p.keyNames, "b")
-		sql = "SELECT " + selectKeys(p.keyNames) + "groupArray(b), groupArray(bv), groupArray(bn), " + total + " AS v, sum(bn) AS n FROM (" + inner + ")" +
-			groupBy(p.keyNames) + p.orderLimit()
+		buckets := "SELECT " + keys + p.bucketExpr("ts_ms") + " AS b, " + bv + " AS bv, count() AS bn" + extra +
+			", uniqExactState(series_id) AS bss, min(" + wlo + ") AS bw0, max(" + whi + ") AS bw1 FROM " + from + join + where + groupBy(p.keyNames, "b")
+		stmt = "SELECT " + selectKeys(p.keyNames) + "groupArray(b), groupArray(bv), groupArray(bn), " + total +
+			" AS v, sum(bn), uniqExactMerge(bss), min(bw0), max(bw1) FROM (" + buckets + ")" + groupBy(p.keyNames)
 	}
-	rows, err := p.s.conn.Query(ctx, sql)
+	if len(p.keyNames) > 0 {
+		stmt += p.orderBy()
+	}
+	rows, err := p.s.conn.Query(ctx, stmt)
 	if err != nil {
-		return nil, p.s.queryError(ctx, "aggregate", err)
+		return nil, stats{}, p.s.queryError(ctx, "aggregate", err)
 	}
 	defer rows.Close()
 	var out []store.Group
+	st := noWriters
 	for rows.Next() {
 		g := store.Group{Key: make([]string, len(p.keyNames))}
-		dest := make([]any, 0, len(p.keyNames)+5)
+		dest := make([]any, 0, len(p.keyNames)+8)
 		for i := range g.Key {
 			dest = append(dest, &g.Key[i])
 		}
-		var n uint64
+		var gs stats
 		var bts []int64
 		var bvs []float64
 		var bns []uint64
 		if p.q.Interval > 0 {
 			dest = append(dest, &bts, &bvs, &bns)
 		}
-		dest = append(dest, &g.Value, &n)
+		dest = append(dest, &g.Value, &gs.points, &gs.series, &gs.wmin, &gs.wmax)
 		if err := rows.Scan(dest...); err != nil {
-			return nil, p.s.queryError(ctx, "aggregate", err)
+			return nil, stats{}, p.s.queryError(ctx, "aggregate", err)
 		}
-		if n == 0 {
+		if gs.points == 0 {
 			continue // an aggregate without GROUP BY answers one row even for no data
 		}
-		g.Count = int64(n)
+		st.add(gs)
+		g.Count = int64(gs.points)
 		for i := range bts {
 			g.Buckets = append(g.Buckets, store.Bucket{T: bts[i], Value: bvs[i], Count: int64(bns[i])})
 		}
@@ -64,9 +78,9 @@ func (p *plan) fold(ctx context.Context, st scanStats) ([]store.Group, error) {
 		out = append(out, g)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, p.s.queryError(ctx, "aggregate", err)
+		return nil, stats{}, p.s.queryError(ctx, "aggregate", err)
 	}
-	return store.RankGroups(snapTies(out), p.q.Order, p.q.Limit), nil
+	return store.RankGroups(snapTies(out), p.q.Order, p.q.Limit), st, nil
 }
 
 // aggExpr is the aggregate over raw values.

@@ -7,14 +7,23 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
+	"go.uber.org/zap"
+
+	"github.com/luminate-metrics/luminate/internal/apierror"
 	"github.com/luminate-metrics/luminate/internal/model"
+	"github.com/luminate-metrics/luminate/internal/store"
 )
 
+func isNotFound(err error) bool {
+	ae, ok := apierror.As(err)
+	return ok && ae.Code == apierror.NotFound
+}
+
 // metricState is what this process knows about one (tenant, metric) on the write side: the slot
-// map it writes with, whether it wrote the metric's metadata row, and which series ids it has
-// already written to the series table (with their hot values, so a known series' point costs
-// one map read).
+// map it writes with, whether it wrote the metric's metadata row, and the metric's kind (value
+// or histogram points). The series it wrote are in the series cache (seriescache.go).
 type metricState struct {
 	tenant, name string
 
@@ -23,8 +32,22 @@ type metricState struct {
 	slots    []string // keys stored in d1..d3, in slot order
 	metaRow  model.MetricMeta
 
-	kmu   sync.RWMutex
-	known map[uint64]*[MaxHotSlots]string
+	// kind is kindUnknown until the metric's type is known: read from the database, or taken
+	// from the first point when the database has no row for the metric yet.
+	kind atomic.Int32
+}
+
+const (
+	kindUnknown int32 = iota
+	kindValue
+	kindHistogram
+)
+
+func kindOf(t model.MetricType) int32 {
+	if store.IsHistogram(t) {
+		return kindHistogram
+	}
+	return kindValue
 }
 
 type tenantMetric struct{ tenant, metric string }
@@ -41,40 +64,54 @@ func (s *Store) metricState(tenant, name string) *metricState {
 	s.msMu.Lock()
 	defer s.msMu.Unlock()
 	if ms = s.states[k]; ms == nil {
-		ms = &metricState{tenant: strings.Clone(tenant), name: strings.Clone(name), known: map[uint64]*[MaxHotSlots]string{}}
+		ms = &metricState{tenant: strings.Clone(tenant), name: strings.Clone(name)}
 		s.states[k] = ms
 	}
 	return ms
 }
 
-// lookup returns the hot values of a series this process already wrote.
-func (ms *metricState) lookup(sid uint64) (*[MaxHotSlots]string, bool) {
-	ms.kmu.RLock()
-	d, ok := ms.known[sid]
-	ms.kmu.RUnlock()
-	return d, ok
+func (ms *metricState) isResolved() bool {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	return ms.resolved
 }
 
-// remember marks series as written. Past limit entries the cache starts over: forgetting only
-// means writing a series row again, which the ReplacingMergeTree absorbs.
-func (ms *metricState) remember(sids []uint64, hot []*[MaxHotSlots]string, limit int) {
-	ms.kmu.Lock()
-	if len(ms.known)+len(sids) > limit {
-		ms.known = make(map[uint64]*[MaxHotSlots]string, len(sids))
-	}
-	for i, sid := range sids {
-		ms.known[sid] = hot[i]
-	}
-	ms.kmu.Unlock()
+// slotList returns the slot map the metric is written with (resolved).
+func (ms *metricState) slotList() []string {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	return ms.slots
 }
 
 // hotValues picks the slot values out of sorted labels ("" for a missing key).
-func (ms *metricState) hotValues(ls model.Labels) *[MaxHotSlots]string {
+func hotValues(slots []string, ls model.Labels) [MaxHotSlots]string {
 	var d [MaxHotSlots]string
-	for i, k := range ms.slots {
+	for i, k := range slots {
 		d[i], _ = ls.Get(k)
 	}
-	return &d
+	return d
+}
+
+// knownKind returns the metric's kind, asking the database the first time this process writes
+// the metric. A metric without a row yet takes the kind of meta (its first point); a failed
+// read answers kindUnknown, and Commit settles the kind (resolve) before anything is stored.
+func (s *Store) knownKind(ms *metricState, meta model.MetricMeta) int32 {
+	if k := ms.kind.Load(); k != kindUnknown {
+		return k
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.o.DialTimeout)
+	defer cancel()
+	m, err := s.metricMeta(ctx, ms.tenant, ms.name)
+	switch {
+	case err == nil:
+		ms.kind.CompareAndSwap(kindUnknown, kindOf(m.Type))
+	case isNotFound(err):
+		ms.kind.CompareAndSwap(kindUnknown, kindOf(meta.Type))
+	default:
+		s.o.Logger.Warn("clickhouse: reading a metric's type failed; checked at commit", zap.String("metric", ms.name), zap.Error(err))
+		return kindUnknown
+	}
+	return ms.kind.Load()
 }
 
 // resolve makes the state usable for writes: it settles the slot map and writes the metric's
@@ -92,6 +129,13 @@ func (s *Store) resolve(ctx context.Context, ms *metricState, meta model.MetricM
 		if err := s.writeMetricRow(ctx, ms, meta); err != nil {
 			return err
 		}
+		// the first row written wins: read back which one that is (another process may have
+		// written the metric first, with the other kind)
+		stored, err := s.metricMeta(ctx, ms.tenant, ms.name)
+		if err != nil {
+			return fmt.Errorf("clickhouse: read back metadata of metric %q: %w", ms.name, err)
+		}
+		ms.kind.Store(kindOf(stored.Type))
 		ms.slots, ms.metaRow, ms.resolved = slots, meta, true
 		return nil
 	}

@@ -20,6 +20,9 @@ type Options struct {
 	// the Distributed tables.
 	Cluster     string
 	DialTimeout time.Duration
+	// Compression of the native protocol: "lz4" (default) or "none". Over loopback, or a fast
+	// local network, "none" saves both ends the (de)compression of every INSERT.
+	Compression string
 
 	// BatchSize is the number of sample rows that makes the group-commit buffer send an INSERT
 	// at once; FlushInterval is the longest a committed point waits for more to join its INSERT.
@@ -32,9 +35,10 @@ type Options struct {
 	MaxBufferedPoints int
 	// RetryTimeout bounds how long a failing INSERT is retried before the commits in it fail.
 	RetryTimeout time.Duration
-	// SeriesCacheSize bounds the series ids this process remembers as already written to the
-	// series table; past it the cache starts over (the series rows are then written again, which
-	// is harmless).
+	// SeriesCacheSize bounds the series this process remembers (series row stored, latest
+	// timestamp written, hot values); past it the cache starts over with a new writer epoch:
+	// series rows are written again (harmless), and queries over rows of both epochs run the
+	// exact duplicate scan (docs/storage-clickhouse.md, "Versions and de-duplication").
 	SeriesCacheSize int
 
 	// HotDimensions fixes, per metric name, the dimension keys stored as the columns d1, d2, d3
@@ -69,6 +73,9 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.Username == "" {
 		o.Username = "default"
+	}
+	if o.Compression == "" {
+		o.Compression = "lz4"
 	}
 	if o.DialTimeout <= 0 {
 		o.DialTimeout = DefaultDialTimeout
@@ -115,6 +122,9 @@ func (o Options) Validate() error {
 	}
 	if o.Username == "" {
 		return errors.New("clickhouse: empty username (storage.clickhouse.username)")
+	}
+	if o.Compression != "lz4" && o.Compression != "none" {
+		return fmt.Errorf("clickhouse: compression %q must be lz4 or none (storage.clickhouse.compression)", o.Compression)
 	}
 	if o.BatchSize > o.MaxBufferedPoints {
 		return fmt.Errorf("clickhouse: batch size %d is larger than the buffer of %d points (storage.clickhouse.batch_size, max_buffered_points)", o.BatchSize, o.MaxBufferedPoints)

@@ -2,6 +2,7 @@ package clickhousestore
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/luminate-metrics/luminate/internal/model"
@@ -19,6 +20,7 @@ type plan struct {
 	q    *store.Query
 	meta model.MetricMeta
 	hot  map[string]int // key -> slot index (0-based)
+	ls   labelSQL
 
 	where    string   // the samples predicate: tenant, metric, time, filters
 	keyCols  []string // per GroupBy key: the samples-level select expression, aliased k<i>
@@ -27,7 +29,7 @@ type plan struct {
 }
 
 func newPlan(s *Store, q *store.Query, meta model.MetricMeta, maps [][]string) *plan {
-	p := &plan{s: s, q: q, meta: meta, hot: hotKeys(maps)}
+	p := &plan{s: s, q: q, meta: meta, hot: hotKeys(maps), ls: newLabelSQL(maps)}
 	p.where = p.samplesWhere()
 	for i, k := range q.GroupBy {
 		name := fmt.Sprintf("k%d", i)
@@ -82,7 +84,7 @@ func (p *plan) samplesWhere() string {
 		if slot, ok := p.hot[f.Key]; ok && f.Op != store.OpExists {
 			conds = append(conds, filterSQL(fmt.Sprintf("d%d", slot+1), f))
 		} else {
-			cold = append(cold, filterSQL(arrayValue(f.Key), f))
+			cold = append(cold, filterSQL(p.ls.value(f.Key), f))
 		}
 	}
 	if len(cold) > 0 {
@@ -95,13 +97,53 @@ func (p *plan) samplesWhere() string {
 func (p *plan) seriesWhere() string {
 	conds := []string{p.metricWhere()}
 	for i := range p.q.Filters {
-		conds = append(conds, filterSQL(arrayValue(p.q.Filters[i].Key), &p.q.Filters[i]))
+		conds = append(conds, filterSQL(p.ls.value(p.q.Filters[i].Key), &p.q.Filters[i]))
 	}
 	return strings.Join(conds, " AND ")
 }
 
+// labelSQL reads label values from the series table. A key's value is in the row's hot slot
+// column when the row's slot map (slots: its keys joined by NUL) stores it there; otherwise in
+// dim_values, at the key's index in dim_keys. Rows written before the series table had slots
+// have every value in dim_values. A missing key reads as "" either way (an empty slot, or
+// element 0 of an array, which is the type's default): exactly the "missing key = ”" rule.
+type labelSQL struct {
+	hot  map[string]int // keys every map stores in the same slot
+	maps [][]string
+}
+
+func newLabelSQL(maps [][]string) labelSQL { return labelSQL{hot: hotKeys(maps), maps: maps} }
+
+// value is the SQL expression of key's value in a series row.
+func (l labelSQL) value(key string) string {
+	if slot, ok := l.hot[key]; ok {
+		return fmt.Sprintf("d%d", slot+1)
+	}
+	var cases []string
+	for _, m := range l.maps {
+		if i := slices.Index(m, key); i >= 0 {
+			cases = append(cases, "slots = "+quote(joinSlots(m)), fmt.Sprintf("d%d", i+1))
+		}
+	}
+	if len(cases) == 0 {
+		return arrayValue(key)
+	}
+	return "multiIf(" + strings.Join(cases, ", ") + ", " + arrayValue(key) + ")"
+}
+
+// joinSlots is the series table's slots value of a slot map.
+func joinSlots(keys []string) string { return strings.Join(keys, "\x00") }
+
+// splitSlots reverses joinSlots.
+func splitSlots(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\x00")
+}
+
 // arrayValue reads a key from the series arrays; indexOf gives 0 for a missing key and element
-// 0 of an array is the type's default "", which is exactly the "missing key = ”" rule.
+// 0 of an array is the type's default "".
 func arrayValue(key string) string {
 	return "dim_values[indexOf(dim_keys, " + quote(key) + ")]"
 }
@@ -145,7 +187,7 @@ func (p *plan) join(seriesTable string) string {
 	}
 	cols := []string{"series_id"}
 	for _, i := range p.coldKeys {
-		cols = append(cols, arrayValue(p.q.GroupBy[i])+" AS "+p.keyNames[i])
+		cols = append(cols, p.ls.value(p.q.GroupBy[i])+" AS "+p.keyNames[i])
 	}
 	// series rows may repeat until merged (a series written by two processes): ANY keeps one
 	return " ANY INNER JOIN (SELECT " + strings.Join(cols, ", ") + " FROM " + seriesTable + " WHERE " + p.metricWhere() + ") USING series_id"
@@ -167,25 +209,14 @@ func groupBy(names []string, extra ...string) string {
 	return " GROUP BY " + strings.Join(all, ", ")
 }
 
-// orderLimit sorts groups by v (then key, as store.RankGroups does) and keeps a few more than
-// the limit: the engine re-ranks in Go, where float noise between engines is settled the same
-// way for everyone.
-func (p *plan) orderLimit() string {
+// orderBy sorts groups by v (then key) in the direction store.RankGroups ranks them.
+func (p *plan) orderBy() string {
 	dir := "DESC"
 	if p.q.Order == store.OrderAsc {
 		dir = "ASC"
 	}
-	s := " ORDER BY v " + dir
-	for _, k := range p.keyNames {
-		s += ", " + k
-	}
-	if p.q.Limit > 0 {
-		s += fmt.Sprintf(" LIMIT %d", p.q.Limit+limitSlack)
-	}
-	return s
+	return " ORDER BY v " + dir + ", " + strings.Join(p.keyNames, ", ")
 }
-
-const limitSlack = 16
 
 // bucketExpr is the start of a point's bucket: epoch-aligned intervals, or the range start when
 // the whole range is one bucket. ts_ms is never negative (the appender refuses it).

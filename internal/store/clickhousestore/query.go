@@ -6,15 +6,15 @@ import (
 	"math"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
-
 	"github.com/luminate-metrics/luminate/internal/apierror"
 	"github.com/luminate-metrics/luminate/internal/model"
 	"github.com/luminate-metrics/luminate/internal/store"
 )
 
-// Query implements store.Store: metadata and slot maps, the max_series guard, the scan pass
-// (statistics, max_points, duplicates), then one SQL statement for the answer.
+// Query implements store.Store: metadata and slot maps, the max_series guard, the series with a
+// recorded rewrite, then one SQL statement that answers and reports its statistics (scan.go
+// explains when a second, exact pass is needed). Histogram metrics are read into Go
+// (histquery.go).
 func (s *Store) Query(ctx context.Context, q *store.Query) (*store.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -24,6 +24,11 @@ func (s *Store) Query(ctx context.Context, q *store.Query) (*store.Result, error
 	if err != nil {
 		return nil, err
 	}
+	if store.IsHistogram(meta.Type) {
+		if err := store.CheckHistogramQuery(q); err != nil {
+			return nil, err
+		}
+	}
 	maps, err := s.slotMaps(ctx, q.Tenant, q.Metric)
 	if err != nil {
 		return nil, s.queryError(ctx, "slot maps", err)
@@ -32,29 +37,61 @@ func (s *Store) Query(ctx context.Context, q *store.Query) (*store.Result, error
 	if err := p.checkMaxSeries(ctx); err != nil {
 		return nil, err
 	}
-	st, err := p.scan(ctx)
+	if store.IsHistogram(meta.Type) {
+		return p.histograms(ctx)
+	}
+	raw := q.Kind == store.KindRange && q.Interval == 0
+	if !raw && (q.Kind == store.KindRate || q.Agg.PerSeries()) {
+		// per series in SQL, de-duplicated there when needed: no scan pass
+		return p.pairs(ctx)
+	}
+	d, err := p.rewriteCandidates(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := p.checkMaxPoints(st); err != nil {
+	res, st, err := p.answer(p.guarded(ctx), d, false)
+	switch {
+	case err != nil && !isReadLimit(err):
 		return nil, err
-	}
-	res := &store.Result{SeriesScanned: int64(st.series), PointsScanned: int64(st.points)}
-	if st.series == 0 {
+	case err == nil && st.oneWriter():
+		if err := p.checkMaxPoints(st.points); err != nil {
+			return nil, err
+		}
 		return res, nil
 	}
-	switch {
-	case q.Kind == store.KindRange && q.Interval == 0:
-		res.Points, err = p.raw(ctx, st)
-	case q.Kind == store.KindRate || q.Agg.PerSeries():
-		res.Groups, err = p.pairs(ctx, st)
-	default:
-		res.Groups, err = p.fold(ctx, st)
-	}
+	// over the read guard (count exactly before refusing), or rows of several writer epochs:
+	// the exact scan finds every duplicated series
+	st, d, err = p.exactScan(ctx)
 	if err != nil {
 		return nil, err
 	}
+	if err := p.checkMaxPoints(st.points); err != nil {
+		return nil, err
+	}
+	if st.series == 0 {
+		return &store.Result{}, nil
+	}
+	res, _, err = p.answer(ctx, d, true)
+	if err != nil {
+		return nil, err
+	}
+	res.SeriesScanned, res.PointsScanned = int64(st.series), int64(st.points)
 	return res, nil
+}
+
+// answer runs the statement of a fold or raw query with the series in d collapsed. exact: d is
+// every duplicated series (from the exact scan), not only the recorded rewrites.
+func (p *plan) answer(ctx context.Context, d dupSet, exact bool) (*store.Result, stats, error) {
+	res := &store.Result{}
+	var st stats
+	var err error
+	if p.q.Kind == store.KindRange && p.q.Interval == 0 {
+		res.Points, st, err = p.raw(ctx, d, exact)
+	} else {
+		res.Groups, st, err = p.fold(ctx, d)
+	}
+	res.SeriesScanned, res.PointsScanned = int64(st.series), int64(st.points)
+	return res, st, err
 }
 
 // queryContext passes the caller's deadline to the server as max_execution_time, so a query
@@ -65,7 +102,7 @@ func (s *Store) queryContext(ctx context.Context) context.Context {
 		return ctx
 	}
 	secs := math.Ceil(time.Until(dl).Seconds())
-	return clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_execution_time": int(max(secs, 1))}))
+	return withSettings(ctx, map[string]any{"max_execution_time": int(max(secs, 1))})
 }
 
 // queryError reports a failed statement. When the caller's context ended, the driver's error

@@ -14,8 +14,19 @@ import (
 // limit points, the timestamp of the limit-th point is found first, and only points up to it
 // are fetched (all of them, so that ties at the boundary are ordered by labels here as on
 // every engine).
-func (p *plan) raw(ctx context.Context, st scanStats) ([]store.RawPoint, error) {
-	from, where := p.source(st)
+func (p *plan) raw(ctx context.Context, d dupSet, exact bool) ([]store.RawPoint, stats, error) {
+	from, where, wlo, whi := p.source(d)
+	st := noWriters
+	sql := "SELECT count(), uniqExact(series_id), min(" + wlo + "), max(" + whi + ") FROM " + from + where
+	if err := p.s.conn.QueryRow(ctx, sql).Scan(&st.points, &st.series, &st.wmin, &st.wmax); err != nil {
+		return nil, stats{}, p.s.queryError(ctx, "range statistics", err)
+	}
+	if st.points == 0 {
+		return nil, noWriters, nil
+	}
+	if !exact && !st.oneWriter() {
+		return nil, st, nil // the caller scans and asks again
+	}
 	cond := where
 	if p.q.Limit > 0 && st.points > uint64(p.q.Limit) {
 		dir, op := "DESC", ">="
@@ -25,7 +36,7 @@ func (p *plan) raw(ctx context.Context, st scanStats) ([]store.RawPoint, error) 
 		var edge int64
 		sql := fmt.Sprintf("SELECT ts_ms FROM %s%s ORDER BY ts_ms %s LIMIT 1 OFFSET %d", from, where, dir, p.q.Limit-1)
 		if err := p.s.conn.QueryRow(ctx, sql).Scan(&edge); err != nil {
-			return nil, p.s.queryError(ctx, "range boundary", err)
+			return nil, stats{}, p.s.queryError(ctx, "range boundary", err)
 		}
 		if cond == "" {
 			cond = " WHERE "
@@ -36,7 +47,7 @@ func (p *plan) raw(ctx context.Context, st scanStats) ([]store.RawPoint, error) 
 	}
 	rows, err := p.s.conn.Query(ctx, "SELECT series_id, ts_ms, value FROM "+from+cond)
 	if err != nil {
-		return nil, p.s.queryError(ctx, "range", err)
+		return nil, stats{}, p.s.queryError(ctx, "range", err)
 	}
 	defer rows.Close()
 	type pt struct {
@@ -49,16 +60,16 @@ func (p *plan) raw(ctx context.Context, st scanStats) ([]store.RawPoint, error) 
 	for rows.Next() {
 		var x pt
 		if err := rows.Scan(&x.sid, &x.t, &x.v); err != nil {
-			return nil, p.s.queryError(ctx, "range", err)
+			return nil, stats{}, p.s.queryError(ctx, "range", err)
 		}
 		pts = append(pts, x)
 		ids[x.sid] = nil
 	}
 	if err := rows.Err(); err != nil {
-		return nil, p.s.queryError(ctx, "range", err)
+		return nil, stats{}, p.s.queryError(ctx, "range", err)
 	}
 	if err := p.labelsOf(ctx, ids); err != nil {
-		return nil, err
+		return nil, stats{}, err
 	}
 	out := make([]store.RawPoint, len(pts))
 	for i, x := range pts {
@@ -77,7 +88,7 @@ func (p *plan) raw(ctx context.Context, st scanStats) ([]store.RawPoint, error) 
 			out = out[len(out)-p.q.Limit:]
 		}
 	}
-	return out, nil
+	return out, st, nil
 }
 
 // labelsOf fills ids with each series' labels from the series table.
@@ -89,8 +100,11 @@ func (p *plan) labelsOf(ctx context.Context, ids map[uint64]model.Labels) error 
 	for len(list) > 0 {
 		chunk := list[:min(len(list), 10_000)]
 		list = list[len(chunk):]
-		sql := "SELECT series_id, any(dim_keys), any(dim_values) FROM " + p.s.t.series + " WHERE " + p.metricWhere() +
-			" AND series_id IN " + uintList(chunk) + " GROUP BY series_id"
+		// any() of one tuple: every field from the same row (rows of a series may differ in
+		// layout until merged: written before and after the series table had slots)
+		sql := "SELECT series_id, tupleElement(r, 1), tupleElement(r, 2), tupleElement(r, 3), tupleElement(r, 4), tupleElement(r, 5), tupleElement(r, 6) " +
+			"FROM (SELECT series_id, any((dim_keys, dim_values, slots, d1, d2, d3)) AS r FROM " + p.s.t.series + " WHERE " + p.metricWhere() +
+			" AND series_id IN " + uintList(chunk) + " GROUP BY series_id)"
 		rows, err := p.s.conn.Query(ctx, sql)
 		if err != nil {
 			return p.s.queryError(ctx, "series labels", err)
@@ -98,13 +112,21 @@ func (p *plan) labelsOf(ctx context.Context, ids map[uint64]model.Labels) error 
 		for rows.Next() {
 			var id uint64
 			var ks, vs []string
-			if err := rows.Scan(&id, &ks, &vs); err != nil {
+			var joined string
+			var hot [MaxHotSlots]string
+			if err := rows.Scan(&id, &ks, &vs, &joined, &hot[0], &hot[1], &hot[2]); err != nil {
 				rows.Close()
 				return p.s.queryError(ctx, "series labels", err)
 			}
+			slots := splitSlots(joined)
 			ls := make(model.Labels, len(ks))
 			for i := range ks {
 				ls[i] = model.Label{Name: ks[i], Value: vs[i]}
+				for j, k := range slots {
+					if k == ks[i] {
+						ls[i].Value = hot[j]
+					}
+				}
 			}
 			ids[id] = ls
 		}

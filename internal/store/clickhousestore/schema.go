@@ -31,11 +31,15 @@ type statement struct {
 	sql      string // with {db} and {table} placeholders
 	sharded  string // table name when the statement creates a sharded table
 	shardKey string
+	// addTable and addColumn are set for ALTER TABLE {db}.{table} ADD COLUMN column ...: 18.16
+	// has no ADD COLUMN IF NOT EXISTS, so the tool skips the statement when the column exists.
+	addTable, addColumn string
 }
 
 var (
 	fileRe    = regexp.MustCompile(`^(\d{4})_([a-z0-9_]+)\.sql$`)
 	shardedRe = regexp.MustCompile(`^-- luminate:sharded ([a-z_]+) (.+)$`)
+	alterRe   = regexp.MustCompile(`^ALTER TABLE \{db\}\.\{([a-z_]+)\} ADD COLUMN ([a-z_][a-z0-9_]*) [^,]+$`)
 	tableRe   = regexp.MustCompile(`\{([a-z_]+)\}`)
 )
 
@@ -93,6 +97,13 @@ func parseStatements(body string) ([]statement, error) {
 		b.WriteByte('\n')
 		if strings.HasSuffix(trimmed, ";") {
 			cur.sql = strings.TrimSuffix(strings.TrimSpace(b.String()), ";")
+			if strings.HasPrefix(strings.ToUpper(cur.sql), "ALTER") {
+				m := alterRe.FindStringSubmatch(strings.Join(strings.Fields(cur.sql), " "))
+				if m == nil {
+					return nil, fmt.Errorf("only `ALTER TABLE {db}.{table} ADD COLUMN name type ...` (one column) can be made idempotent on 18.16: %.80s", cur.sql)
+				}
+				cur.addTable, cur.addColumn = m[1], m[2]
+			}
 			out = append(out, cur)
 			cur, b = statement{}, strings.Builder{}
 		}
@@ -252,8 +263,15 @@ func applyOn(ctx context.Context, o Options, addr string, migs []Migration) (Sch
 	if err != nil {
 		return SchemaStatus{}, err
 	}
+	sharded := shardedTables(migs)
 	for _, m := range pending(migs, applied) {
 		for _, st := range m.statements {
+			if st.addColumn != "" {
+				if err := addColumn(ctx, conn, db, o.Cluster, st, sharded[st.addTable]); err != nil {
+					return SchemaStatus{}, fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
+				}
+				continue
+			}
 			sql := st.render(db, o.Cluster)
 			if err := conn.Exec(ctx, sql); err != nil {
 				return SchemaStatus{}, fmt.Errorf("migration %04d_%s: %s: %w", m.Version, m.Name, firstLine(sql), err)
@@ -274,6 +292,44 @@ func applyOn(ctx context.Context, o Options, addr string, migs []Migration) (Sch
 		return SchemaStatus{}, err
 	}
 	return SchemaStatus{Server: addr, Applied: applied, Pending: pending(migs, applied)}, nil
+}
+
+// shardedTables are the tables some migration creates as sharded (a Distributed table over
+// <table>_local in cluster mode).
+func shardedTables(migs []Migration) map[string]bool {
+	out := map[string]bool{}
+	for _, m := range migs {
+		for _, st := range m.statements {
+			if st.sharded != "" {
+				out[st.sharded] = true
+			}
+		}
+	}
+	return out
+}
+
+// addColumn runs an ALTER TABLE ... ADD COLUMN unless the column exists. In cluster mode a
+// sharded table is altered twice: <table>_local, then the Distributed table over it (a
+// Distributed table has its own column list; created AS the local table, it must follow it).
+func addColumn(ctx context.Context, conn driver.Conn, db, cluster string, st statement, sharded bool) error {
+	targets := []struct{ table, sql string }{{localName(st.addTable, cluster), st.render(db, cluster)}}
+	if cluster != "" && sharded {
+		targets = append(targets, struct{ table, sql string }{st.addTable, st.render(db, "")})
+	}
+	for _, t := range targets {
+		var n uint64
+		q := "SELECT count() FROM system.columns WHERE database = " + quote(db) + " AND table = " + quote(t.table) + " AND name = " + quote(st.addColumn)
+		if err := conn.QueryRow(ctx, q).Scan(&n); err != nil {
+			return fmt.Errorf("look up column %s.%s: %w", t.table, st.addColumn, err)
+		}
+		if n > 0 {
+			continue
+		}
+		if err := conn.Exec(ctx, t.sql); err != nil {
+			return fmt.Errorf("%s: %w", firstLine(t.sql), err)
+		}
+	}
+	return nil
 }
 
 // appliedMigrations reads schema_migrations; a missing database or table means nothing applied.

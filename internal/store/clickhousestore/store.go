@@ -3,7 +3,10 @@ package clickhousestore
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
@@ -21,6 +24,25 @@ type Store struct {
 
 	msMu   sync.RWMutex
 	states map[tenantMetric]*metricState
+
+	cache atomic.Pointer[seriesCache] // the current writer epoch
+
+	exactScans atomic.Int64 // queries that needed the full duplicate scan (tests, diagnostics)
+}
+
+// currentCache returns the writer epoch new commits use, starting a new one when the current one
+// holds SeriesCacheSize series.
+func (s *Store) currentCache() *seriesCache {
+	c := s.cache.Load()
+	if !c.full() {
+		return c
+	}
+	n := newSeriesCache(s.o.SeriesCacheSize)
+	if s.cache.CompareAndSwap(c, n) {
+		s.o.Logger.Info("clickhouse: series cache full, starting a new writer epoch", zap.Int("series", s.o.SeriesCacheSize))
+		return n
+	}
+	return s.cache.Load()
 }
 
 // tables are the qualified names a query uses. In cluster mode the plain names are Distributed
@@ -28,16 +50,18 @@ type Store struct {
 // (samples and series share the sharding key series_id, so a series' row and its samples live
 // on the same shard).
 type tables struct {
-	samples, series, metrics, slotMaps string
-	samplesLocal, seriesLocal          string
-	cluster                            bool
+	samples, series, metrics, slotMaps, histograms, rewrites string
+	samplesLocal, seriesLocal, rewritesLocal                 string
+	cluster                                                  bool
 }
 
 func newTables(db, cluster string) tables {
 	return tables{
 		samples: db + ".samples", series: db + ".series", metrics: db + ".metrics", slotMaps: db + ".slot_maps",
+		histograms: db + ".histograms", rewrites: db + ".rewrites",
 		samplesLocal: db + "." + localName("samples", cluster), seriesLocal: db + "." + localName("series", cluster),
-		cluster: cluster != "",
+		rewritesLocal: db + "." + localName("rewrites", cluster),
+		cluster:       cluster != "",
 	}
 }
 
@@ -63,6 +87,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{o: o, conn: conn, t: newTables(o.Database, o.Cluster), now: time.Now, states: map[tenantMetric]*metricState{}}
+	s.cache.Store(newSeriesCache(o.SeriesCacheSize))
 	s.com = newCommitter(s)
 	return s, nil
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -38,6 +39,29 @@ func BenchmarkCardinality1M(b *testing.B) {
 	benchWorkload(b, shape, false)
 }
 
+// processCPU is the user+system CPU time of a process (pid 0: this one) so far.
+func processCPU(pid int) time.Duration {
+	if pid == 0 {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+			return 0
+		}
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// fields after the command name (which may hold spaces): utime and stime are fields 14, 15
+	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
+}
+
 func envInt(key string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(key)); err == nil {
 		return v
@@ -46,34 +70,59 @@ func envInt(key string, def int) int {
 }
 
 func benchWorkload(b *testing.B, shape workload.Shape, allQueries bool) {
-	srv := chtest.StartOwn(b)
-	o := Options{Addrs: []string{srv.Addr}, Database: "bench", ApplySchema: true}
+	// LUMINATE_BENCH_ADDR runs against a server of your own (to look at system.query_log
+	// afterwards), in a fresh database bench_<unix time> that is left in place
+	addr, db := os.Getenv("LUMINATE_BENCH_ADDR"), "bench"
+	serverPid := envInt("LUMINATE_BENCH_SERVER_PID", 0)
+	if addr == "" {
+		srv := chtest.StartOwn(b)
+		addr, serverPid = srv.Addr, srv.Pid()
+	} else {
+		db = fmt.Sprintf("bench_%d", time.Now().Unix())
+		b.Logf("database %s on %s", db, addr)
+	}
+	// LUMINATE_BENCH_COMPRESSION: the native protocol's compression (lz4, the default, or none)
+	o := Options{Addrs: []string{addr}, Database: db, ApplySchema: true, Compression: os.Getenv("LUMINATE_BENCH_COMPRESSION"),
+		Inserters: envInt("LUMINATE_BENCH_INSERTERS", 0)}
 	s := openStore(b, o)
 	defer s.Close()
 	// Commit waits for its INSERT, so the writers' concurrency bounds the INSERT size: 4 writers
 	// of 5,000 points (as the Badger benchmark) keep at most 20,000 points in flight.
+	goCPU0, serverCPU0 := processCPU(0), processCPU(serverPid)
 	points, elapsed := writeWorkload(b, s, shape, envInt("LUMINATE_BENCH_WRITERS", 4), 5000)
+	goCPU, serverCPU := processCPU(0)-goCPU0, processCPU(serverPid)-serverCPU0
 	ctx := context.Background()
 	t0 := time.Now()
 	for _, table := range []string{"samples", "series"} {
-		optimizeFinal(b, s, "bench."+table)
+		optimizeFinal(b, s, db+"."+table)
 	}
 	mergeDur := time.Since(t0)
 	var bytes, rows uint64
-	if err := s.conn.QueryRow(ctx, "SELECT sum(bytes_on_disk), sum(rows) FROM system.parts WHERE active AND database = 'bench' AND table = 'samples'").Scan(&bytes, &rows); err != nil {
+	if err := s.conn.QueryRow(ctx, "SELECT sum(bytes_on_disk), sum(rows) FROM system.parts WHERE active AND database = "+quote(db)+" AND table = 'samples'").Scan(&bytes, &rows); err != nil {
 		b.Fatal(err)
 	}
 	var seriesBytes uint64
-	if err := s.conn.QueryRow(ctx, "SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND database = 'bench' AND table = 'series'").Scan(&seriesBytes); err != nil {
+	if err := s.conn.QueryRow(ctx, "SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND database = "+quote(db)+" AND table = 'series'").Scan(&seriesBytes); err != nil {
 		b.Fatal(err)
 	}
 	b.Run("write", func(b *testing.B) {
 		b.ReportMetric(float64(points)/elapsed.Seconds(), "points/s")
+		// CPU per point of this process (appenders, encoding) and of the server during the
+		// write: what a machine shared with other work cannot distort, and what bounds the rate
+		// on 2 idle cores (2 s of CPU per second)
+		b.ReportMetric(goCPU.Seconds()*1e6/float64(points), "go-cpu-us/point")
+		if serverPid != 0 {
+			b.ReportMetric(serverCPU.Seconds()*1e6/float64(points), "server-cpu-us/point")
+			b.ReportMetric(2*float64(points)/(goCPU+serverCPU).Seconds(), "cpu-bound-points/s")
+		}
 		b.ReportMetric(float64(bytes)/float64(rows), "samples-bytes/point")
 		b.ReportMetric(float64(bytes+seriesBytes)/float64(rows), "total-bytes/point")
 		b.ReportMetric(ms(mergeDur), "merge-ms")
 	})
 
+	if os.Getenv("LUMINATE_BENCH_WRITE_ONLY") != "" {
+		return
+	}
 	end := shape.T(shape.Points - 1)
 	queries := []struct {
 		name string
@@ -89,6 +138,7 @@ func benchWorkload(b *testing.B, shape workload.Shape, allQueries bool) {
 	if !allQueries {
 		queries = queries[:1]
 	}
+	groups := map[string]int{}
 	for _, qc := range queries {
 		q := qc.q
 		q.Tenant, q.Start, q.End = "bench", shape.Start, end
@@ -105,20 +155,27 @@ func benchWorkload(b *testing.B, shape workload.Shape, allQueries bool) {
 			})
 			b.ReportMetric(float64(len(res.Groups)), "groups")
 			b.ReportMetric(float64(res.PointsScanned), "points")
+			groups[qc.name] = len(res.Groups)
 		})
 	}
 	// the baseline: a wide generic table, labels in every row, the same group-by by hand
-	wide := "CREATE TABLE bench.wide (tenant String, metric String, series_id UInt64, dim_keys Array(String), dim_values Array(String), ts DateTime, ts_ms Int64, value Float64) " +
+	// the series table keeps "" in dim_values for keys stored in a hot slot: put the values back
+	// (slots and d1..d3 reach the lambda as arguments, not as outer columns: see pairs.go on
+	// columns only a lambda reads)
+	wide := "CREATE TABLE " + db + ".wide (tenant String, metric String, series_id UInt64, dim_keys Array(String), dim_values Array(String), ts DateTime, ts_ms Int64, value Float64) " +
 		"ENGINE = MergeTree() PARTITION BY toDate(ts) ORDER BY (tenant, metric, series_id, ts_ms)"
-	fill := "INSERT INTO bench.wide SELECT s.tenant, s.metric, series_id, k, v, ts, ts_ms, value FROM bench.samples AS s ANY INNER JOIN (SELECT series_id, dim_keys AS k, dim_values AS v FROM bench.series) USING series_id"
+	labels := "arrayMap((lk, lv, sl, h) -> if(has(sl, lk), h[indexOf(sl, lk)], lv), dim_keys, dim_values, " +
+		"arrayResize([splitByChar('\\0', slots)], length(dim_keys), splitByChar('\\0', slots)), arrayResize([[d1, d2, d3]], length(dim_keys), [d1, d2, d3]))"
+	fill := "INSERT INTO " + db + ".wide SELECT s.tenant, s.metric, series_id, k, v, ts, ts_ms, value FROM " + db + ".samples AS s ANY INNER JOIN (SELECT series_id, dim_keys AS k, " +
+		labels + " AS v FROM " + db + ".series) USING series_id"
 	for _, sql := range []string{wide, fill} {
 		if err := s.conn.Exec(ctx, sql); err != nil {
 			b.Fatal(err)
 		}
 	}
-	optimizeFinal(b, s, "bench.wide")
-	hand := fmt.Sprintf("SELECT dim_values[indexOf(dim_keys, 'customer_id')] AS g, avg(value) AS v, count() FROM bench.wide WHERE tenant = 'bench' AND metric = 'api_latency' AND ts >= toDateTime(%d) AND ts <= toDateTime(%d) AND ts_ms >= %d AND ts_ms <= %d GROUP BY g",
-		shape.Start/1000, end/1000, shape.Start, end)
+	optimizeFinal(b, s, db+".wide")
+	hand := fmt.Sprintf("SELECT dim_values[indexOf(dim_keys, 'customer_id')] AS g, avg(value) AS v, count() FROM %s.wide WHERE tenant = 'bench' AND metric = 'api_latency' AND ts >= toDateTime(%d) AND ts <= toDateTime(%d) AND ts_ms >= %d AND ts_ms <= %d GROUP BY g",
+		db, shape.Start/1000, end/1000, shape.Start, end)
 	b.Run("baseline-wide-avg-by-customer", func(b *testing.B) {
 		n := 0
 		timeRuns(b, func() {
@@ -139,6 +196,9 @@ func benchWorkload(b *testing.B, shape workload.Shape, allQueries bool) {
 			rows.Close()
 		})
 		b.ReportMetric(float64(n), "groups")
+		if n != groups["avg-by-customer"] {
+			b.Errorf("the baseline found %d groups, Luminate %d: the wide table is not the same data", n, groups["avg-by-customer"])
+		}
 	})
 }
 

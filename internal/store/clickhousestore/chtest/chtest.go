@@ -3,6 +3,11 @@
 // single-replica shards on loopback (StartCluster). Each server lives in a temp dir with a
 // minimal config on free loopback ports and is killed when the test (or binary) ends.
 //
+// The config is the production recommendation of docs/storage-clickhouse.md: parts of 10 MB and
+// more (merged parts) are compressed with zstd level 3, smaller ones (fresh INSERTs) with the
+// default lz4 (LUMINATE_CLICKHOUSE_LZ4=1: lz4 everywhere). Compression is server-wide on 18.16
+// (no per-column CODEC).
+//
 // When clickhouse-server is not installed a test is skipped with a loud message, except under
 // CI=true, where it fails: CI must install it (apt-get install clickhouse-server).
 package chtest
@@ -185,6 +190,15 @@ func freePorts(n int) ([]int, error) {
 	return out, nil
 }
 
+// compression is the server's compression config: zstd level 3 for parts of 10 MB and more,
+// unless LUMINATE_CLICKHOUSE_LZ4=1 asks for the server default (lz4 everywhere), e.g. to compare.
+func compression() string {
+	if os.Getenv("LUMINATE_CLICKHOUSE_LZ4") == "1" {
+		return ""
+	}
+	return "<compression><case><min_part_size>10000000</min_part_size><min_part_size_ratio>0</min_part_size_ratio><method>zstd</method><level>3</level></case></compression>"
+}
+
 func (s *Server) writeConfig() error {
 	for _, d := range []string{"data", "tmp", "user_files", "format_schemas", "log"} {
 		if err := os.MkdirAll(filepath.Join(s.Dir, d), 0o755); err != nil {
@@ -209,9 +223,10 @@ func (s *Server) writeConfig() error {
   <timezone>UTC</timezone>
   <mark_cache_size>268435456</mark_cache_size>
   <max_concurrent_queries>200</max_concurrent_queries>
+  %[6]s
   %[5]s
 </yandex>
-`, s.Dir, s.tcp, s.http, s.inter, s.cluster)
+`, s.Dir, s.tcp, s.http, s.inter, s.cluster, compression())
 	users := `<?xml version="1.0"?>
 <yandex>
   <profiles><default><log_queries>0</log_queries></default></profiles>
@@ -285,6 +300,16 @@ func (s *Server) logTail() string {
 		b.Write(data)
 	}
 	return b.String()
+}
+
+// Pid is the server process id (0 when stopped), e.g. for a benchmark to read its CPU time.
+func (s *Server) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
 }
 
 // Stop kills the server (SIGKILL: a crash, as the fault tests want) and waits for it to exit.
