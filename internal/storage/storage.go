@@ -42,6 +42,8 @@ type ClickHouseConfig struct {
 	// tables created by the schema tool with the same name.
 	Cluster     string        `mapstructure:"cluster"`
 	DialTimeout time.Duration `mapstructure:"dial_timeout"`
+	// Compression of the native protocol: lz4 (default) or none (loopback, fast local network).
+	Compression string `mapstructure:"compression"`
 	// BatchSize points make an INSERT at once; FlushInterval is the longest a point waits for
 	// others to join its INSERT.
 	BatchSize         int           `mapstructure:"batch_size"`
@@ -49,6 +51,9 @@ type ClickHouseConfig struct {
 	Inserters         int           `mapstructure:"inserters"`
 	MaxBufferedPoints int           `mapstructure:"max_buffered_points"`
 	RetryTimeout      time.Duration `mapstructure:"retry_timeout"`
+	// LimitsRefresh is how often the cardinality limits read again the series that other
+	// processes created (default 1m; docs/storage-clickhouse.md, "Cardinality limits").
+	LimitsRefresh time.Duration `mapstructure:"limits_refresh"`
 	// HotDimensions fixes, per metric, the up to 3 keys stored as sorting-key columns.
 	HotDimensions map[string][]string `mapstructure:"hot_dimensions"`
 	// ApplySchema applies the schema migrations at start (otherwise run luminate-schema apply).
@@ -58,9 +63,9 @@ type ClickHouseConfig struct {
 func (c ClickHouseConfig) options(log *zap.Logger) clickhousestore.Options {
 	return clickhousestore.Options{
 		Addrs: c.Addrs, Database: c.Database, Username: c.Username, Password: c.Password, Cluster: c.Cluster,
-		DialTimeout: c.DialTimeout, BatchSize: c.BatchSize, FlushInterval: c.FlushInterval, Inserters: c.Inserters,
+		DialTimeout: c.DialTimeout, Compression: c.Compression, BatchSize: c.BatchSize, FlushInterval: c.FlushInterval, Inserters: c.Inserters,
 		MaxBufferedPoints: c.MaxBufferedPoints, RetryTimeout: c.RetryTimeout, HotDimensions: c.HotDimensions,
-		ApplySchema: c.ApplySchema, Logger: log,
+		LimitsRefresh: c.LimitsRefresh, ApplySchema: c.ApplySchema, Logger: log,
 	}
 }
 

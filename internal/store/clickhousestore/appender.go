@@ -9,6 +9,7 @@ import (
 	"unsafe"
 
 	"github.com/luminate-metrics/luminate/internal/apierror"
+	"github.com/luminate-metrics/luminate/internal/limits"
 	"github.com/luminate-metrics/luminate/internal/model"
 	"github.com/luminate-metrics/luminate/internal/seriesindex"
 	"github.com/luminate-metrics/luminate/internal/store"
@@ -33,6 +34,14 @@ type appender struct {
 	ptsBox *[]pendingPoint // pts' pool entry
 	hists  []*model.Histogram
 	arena  []byte // canonical label encodings of the points, back to back
+
+	// cardinality limits: the tenant's limits (fetched at the first point), its series as the
+	// limits count them (nil when no cardinality limit applies), and the series this appender
+	// admitted as new (released unless Commit stores them)
+	lim      *limits.Values
+	limSet   bool
+	ts       *tenantSeries
+	admitted []admitted
 }
 
 type appMetric struct {
@@ -90,17 +99,25 @@ func (a *appender) AppendPoint(metric string, meta model.MetricMeta, ls model.La
 	if p.T < 0 || p.T > maxTimestampMs {
 		return apierror.New(apierror.InvalidRequest, "timestamp %d ms is outside what the ClickHouse engine stores (0 to %d, DateTime seconds)", p.T, int64(maxTimestampMs))
 	}
+	var sid uint64
+	sid, a.buf = seriesindex.SeriesID(metric, ls, a.buf)
+	// limits first: a refused point must not leave its metric in the commit (it would be
+	// created without a series)
+	isNew, err := a.admit(metric, sid)
+	if err != nil {
+		return err
+	}
 	mi, err := a.metricIndex(metric, meta)
 	if err != nil {
+		a.unadmit(isNew)
 		return err
 	}
 	// one metric name, one kind of data (as every engine): checked against the metric's type as
 	// stored, or against its first point when it is new
 	if k := a.s.knownKind(a.metric[mi].ms, meta); k != kindUnknown && (k == kindHistogram) != (p.Hist != nil) {
+		a.unadmit(isNew)
 		return store.KindConflict(metric, kindType(k, meta), p.Hist != nil)
 	}
-	var sid uint64
-	sid, a.buf = seriesindex.SeriesID(metric, ls, a.buf)
 	// buf is uvarint(len(metric)), metric, canonical labels: keep the labels
 	_, k := binary.Uvarint(a.buf)
 	lab := a.buf[k+len(metric):]
@@ -118,6 +135,33 @@ func (a *appender) AppendPoint(metric string, meta model.MetricMeta, ls model.La
 	}
 	a.pts = append(a.pts, pp)
 	return nil
+}
+
+// admit checks a point's series against the tenant's cardinality limits (limiter.go).
+func (a *appender) admit(metric string, sid uint64) (bool, error) {
+	if !a.limSet {
+		a.limSet = true
+		if a.lim = a.s.tenantLimits(a.tenant); limitedCardinality(a.lim) {
+			a.ts = a.s.lim.tenant(a.tenant)
+		}
+	}
+	if a.ts == nil {
+		return false, nil
+	}
+	isNew, err := a.s.admit(context.Background(), a.ts, a.lim, metric, sid)
+	if isNew {
+		a.admitted = append(a.admitted, admitted{metric: metric, sid: sid})
+	}
+	return isNew, err
+}
+
+// unadmit releases the series the last admit counted as new, for a point refused after all.
+func (a *appender) unadmit(isNew bool) {
+	if isNew {
+		last := a.admitted[len(a.admitted)-1]
+		a.admitted = a.admitted[:len(a.admitted)-1]
+		a.s.release(a.tenant, []admitted{last})
+	}
 }
 
 // kindType names the stored kind in a KindConflict error.
@@ -258,6 +302,7 @@ func (a *appender) Commit(ctx context.Context) error {
 	if err := a.s.com.commit(ctx, a.cache, b); err != nil {
 		return err
 	}
+	a.admitted = nil // stored: they count
 	// the new series' rows are stored: later points of them skip the labels
 	byMetric := make([]struct {
 		sids []uint64
@@ -337,6 +382,8 @@ func (a *appender) lookup() (fresh []newSeries, rewrites bool) {
 }
 
 func (a *appender) Rollback() {
+	a.s.release(a.tenant, a.admitted)
+	a.admitted, a.lim, a.limSet, a.ts = nil, nil, false, nil
 	if a.ptsBox != nil && cap(a.pts) <= 1<<20 {
 		*a.ptsBox = a.pts[:0] // nothing refers to the points after Commit (rows hold copies)
 		ptsPool.Put(a.ptsBox)

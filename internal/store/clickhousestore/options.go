@@ -41,6 +41,11 @@ type Options struct {
 	// exact duplicate scan (docs/storage-clickhouse.md, "Versions and de-duplication").
 	SeriesCacheSize int
 
+	// LimitsRefresh is how often a tenant's series are read again from the series table for the
+	// cardinality limits (when it next creates a series), to count what other ingest processes
+	// created (limiter.go).
+	LimitsRefresh time.Duration
+
 	// HotDimensions fixes, per metric name, the dimension keys stored as the columns d1, d2, d3
 	// (most selective first). Metrics not listed get the first three keys of their first point.
 	HotDimensions map[string][]string
@@ -61,6 +66,7 @@ const (
 	DefaultMaxBufferedPoints = 1_000_000
 	DefaultRetryTimeout      = 30 * time.Second
 	DefaultSeriesCacheSize   = 2_000_000
+	DefaultLimitsRefresh     = time.Minute
 )
 
 // MaxHotSlots is the number of dimension columns (d1, d2, d3) of the samples table.
@@ -97,6 +103,9 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.SeriesCacheSize <= 0 {
 		o.SeriesCacheSize = DefaultSeriesCacheSize
+	}
+	if o.LimitsRefresh <= 0 {
+		o.LimitsRefresh = DefaultLimitsRefresh
 	}
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()

@@ -27,6 +27,9 @@ type Store struct {
 
 	cache atomic.Pointer[seriesCache] // the current writer epoch
 
+	limitsF atomic.Pointer[store.LimitsFunc] // cardinality limits (limiter.go)
+	lim     limiter
+
 	exactScans atomic.Int64 // queries that needed the full duplicate scan (tests, diagnostics)
 }
 
