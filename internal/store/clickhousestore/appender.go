@@ -38,10 +38,12 @@ type appender struct {
 	// cardinality limits: the tenant's limits (fetched at the first point), its series as the
 	// limits count them (nil when no cardinality limit applies), and the series this appender
 	// admitted as new (released unless Commit stores them)
-	lim      *limits.Values
-	limSet   bool
-	ts       *tenantSeries
-	admitted []admitted
+	lim        *limits.Values
+	limSet     bool
+	ts         *tenantSeries
+	limMetric  *metricCount // of the previous point
+	limMetrics map[string]*metricCount
+	admitted   []admitted
 }
 
 type appMetric struct {
@@ -148,9 +150,28 @@ func (a *appender) admit(metric string, sid uint64) (bool, error) {
 	if a.ts == nil {
 		return false, nil
 	}
-	isNew, err := a.s.admit(context.Background(), a.ts, a.lim, metric, sid)
+	mc := a.limMetric
+	if mc == nil || mc.name != metric {
+		if mc = a.limMetrics[metric]; mc == nil {
+			// a metric's first point in this write: the tenant's series are read first if
+			// they never were or LimitsRefresh has passed
+			if !a.s.fresh(context.Background(), a.ts) {
+				return false, nil // the series table is unreadable: admitted unchecked (see loadRetry)
+			}
+			var err error
+			if mc, err = a.s.admitMetric(a.ts, a.lim, metric); err != nil {
+				return false, err
+			}
+			if a.limMetrics == nil {
+				a.limMetrics = map[string]*metricCount{}
+			}
+			a.limMetrics[metric] = mc
+		}
+		a.limMetric = mc
+	}
+	isNew, err := admit(a.ts, a.lim, mc, sid)
 	if isNew {
-		a.admitted = append(a.admitted, admitted{metric: metric, sid: sid})
+		a.admitted = append(a.admitted, admitted{mc: mc, sid: sid})
 	}
 	return isNew, err
 }
@@ -160,7 +181,7 @@ func (a *appender) unadmit(isNew bool) {
 	if isNew {
 		last := a.admitted[len(a.admitted)-1]
 		a.admitted = a.admitted[:len(a.admitted)-1]
-		a.s.release(a.tenant, []admitted{last})
+		a.s.release(a.ts, []admitted{last})
 	}
 }
 
@@ -382,8 +403,10 @@ func (a *appender) lookup() (fresh []newSeries, rewrites bool) {
 }
 
 func (a *appender) Rollback() {
-	a.s.release(a.tenant, a.admitted)
-	a.admitted, a.lim, a.limSet, a.ts = nil, nil, false, nil
+	if a.ts != nil {
+		a.s.release(a.ts, a.admitted)
+	}
+	a.admitted, a.lim, a.limSet, a.ts, a.limMetric, a.limMetrics = nil, nil, false, nil, nil, nil
 	if a.ptsBox != nil && cap(a.pts) <= 1<<20 {
 		*a.ptsBox = a.pts[:0] // nothing refers to the points after Commit (rows hold copies)
 		ptsPool.Put(a.ptsBox)

@@ -57,21 +57,31 @@ func limitedCardinality(v *limits.Values) bool {
 	return v != nil && (v.Int(limits.MaxSeriesPerTenant) > 0 || v.Int(limits.MaxSeriesPerMetric) > 0 || v.Int(limits.MaxMetricsPerTenant) > 0)
 }
 
-const limiterShards = 32
+const limiterShards = 64
 
-// tenantSeries is one tenant's series and metrics as the limits count them.
+// tenantSeries is one tenant's series and metrics as the limits count them. The counts are
+// atomics, reserved with compare-and-swap so that they never pass a limit; a series is counted
+// once because it is added under its shard's lock.
 type tenantSeries struct {
 	name   string
 	shards [limiterShards]struct {
-		mu  sync.RWMutex
-		ids map[uint64]string // series id -> metric
+		mu  sync.Mutex
+		ids map[uint64]uint32 // series id -> metric id
+		_   [40]byte          // keep shards on separate cache lines
 	}
+	series atomic.Int64
 
-	mu       sync.Mutex // admits new series and metrics; guards the fields below
-	metrics  map[string]int64
-	series   int64
-	loadedAt time.Time // zero: not loaded (the next new series loads)
-	failedAt time.Time // last failed load: retried after loadRetry
+	mu       sync.Mutex // creates metrics; loads
+	metrics  map[string]*metricCount
+	byID     []*metricCount
+	loadedAt atomic.Int64 // Unix ns of the last load; 0: not loaded (the next new series loads)
+	failedAt time.Time    // last failed load: retried after loadRetry
+}
+
+type metricCount struct {
+	id     uint32
+	name   string
+	series atomic.Int64
 }
 
 // loadRetry is how long a tenant whose series could not be read admits new series without a
@@ -94,77 +104,101 @@ func (l *limiter) tenant(name string) *tenantSeries {
 	}
 	ts := l.tenants[name]
 	if ts == nil {
-		ts = &tenantSeries{name: name, metrics: map[string]int64{}}
+		ts = &tenantSeries{name: name, metrics: map[string]*metricCount{}}
 		for i := range ts.shards {
-			ts.shards[i].ids = map[uint64]string{}
+			ts.shards[i].ids = map[uint64]uint32{}
 		}
 		l.tenants[name] = ts
 	}
 	return ts
 }
 
-func (ts *tenantSeries) known(sid uint64) bool {
-	sh := &ts.shards[sid%limiterShards]
-	sh.mu.RLock()
-	_, ok := sh.ids[sid]
-	sh.mu.RUnlock()
-	return ok
+// metricLocked returns the metric's count, creating it (ts.mu held).
+func (ts *tenantSeries) metricLocked(name string) *metricCount {
+	mc := ts.metrics[name]
+	if mc == nil {
+		mc = &metricCount{id: uint32(len(ts.byID)), name: name}
+		ts.metrics[name] = mc
+		ts.byID = append(ts.byID, mc)
+	}
+	return mc
 }
 
-// addLocked records a series (ts.mu held); it reports whether it was new.
-func (ts *tenantSeries) addLocked(metric string, sid uint64) bool {
+// metricCount returns the metric's count when the tenant has the metric, else nil.
+func (ts *tenantSeries) metric(name string) *metricCount {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return ts.metrics[name]
+}
+
+// admitMetric returns the count of a metric a point is written to, creating the metric when it
+// fits the limits (a new metric needs room for its first series too).
+func (s *Store) admitMetric(ts *tenantSeries, lim *limits.Values, name string) (*metricCount, error) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if mc := ts.metrics[name]; mc != nil {
+		return mc, nil
+	}
+	if max := lim.Int(limits.MaxSeriesPerTenant); max > 0 && ts.series.Load() >= max {
+		return nil, store.CardinalityError(limits.MaxSeriesPerTenant, max, ts.name)
+	}
+	if max := lim.Int(limits.MaxMetricsPerTenant); max > 0 && int64(len(ts.metrics)) >= max {
+		return nil, store.CardinalityError(limits.MaxMetricsPerTenant, max, ts.name)
+	}
+	return ts.metricLocked(name), nil
+}
+
+// admit lets a point of series sid through the tenant's limits: a known series always passes, a
+// new one is counted when it fits and refused with a CardinalityError when not. It reports
+// whether the series was new (the caller releases it if the write then fails).
+func admit(ts *tenantSeries, lim *limits.Values, mc *metricCount, sid uint64) (bool, error) {
+	sh := &ts.shards[sid%limiterShards]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if _, ok := sh.ids[sid]; ok {
+		return false, nil
+	}
+	if !reserve(&ts.series, lim.Int(limits.MaxSeriesPerTenant)) {
+		return false, store.CardinalityError(limits.MaxSeriesPerTenant, lim.Int(limits.MaxSeriesPerTenant), ts.name)
+	}
+	if !reserve(&mc.series, lim.Int(limits.MaxSeriesPerMetric)) {
+		ts.series.Add(-1)
+		return false, store.CardinalityError(limits.MaxSeriesPerMetric, lim.Int(limits.MaxSeriesPerMetric), ts.name)
+	}
+	sh.ids[sid] = mc.id
+	return true, nil
+}
+
+// reserve adds one to n unless that passes max (0: no limit).
+func reserve(n *atomic.Int64, max int64) bool {
+	for {
+		c := n.Load()
+		if max > 0 && c >= max {
+			return false
+		}
+		if n.CompareAndSwap(c, c+1) {
+			return true
+		}
+	}
+}
+
+// add counts a series without a limit check (series read from the database).
+func (ts *tenantSeries) add(mc *metricCount, sid uint64) {
 	sh := &ts.shards[sid%limiterShards]
 	sh.mu.Lock()
 	_, ok := sh.ids[sid]
 	if !ok {
-		sh.ids[sid] = metric
+		sh.ids[sid] = mc.id
 	}
 	sh.mu.Unlock()
-	if ok {
-		return false
+	if !ok {
+		ts.series.Add(1)
+		mc.series.Add(1)
 	}
-	ts.metrics[metric]++
-	ts.series++
-	return true
-}
-
-// admit lets a point of series sid of metric through the tenant's limits: a known series always
-// passes, a new one is counted when it fits and refused with a CardinalityError when not. It
-// returns whether the series was new (the caller releases it if the write then fails).
-func (s *Store) admit(ctx context.Context, ts *tenantSeries, lim *limits.Values, metric string, sid uint64) (bool, error) {
-	tenant := ts.name
-	if ts.known(sid) {
-		return false, nil
-	}
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	if ok := s.refreshLocked(ctx, ts); !ok {
-		return false, nil // the series table is unreadable: admitted unchecked (see loadRetry)
-	}
-	if ts.known(sid) {
-		return false, nil // created by another appender, or found by the reload
-	}
-	n, metricExists := ts.metrics[metric]
-	if max := lim.Int(limits.MaxSeriesPerTenant); max > 0 && ts.series >= max {
-		return false, store.CardinalityError(limits.MaxSeriesPerTenant, max, tenant)
-	}
-	if max := lim.Int(limits.MaxMetricsPerTenant); !metricExists && max > 0 && int64(len(ts.metrics)) >= max {
-		return false, store.CardinalityError(limits.MaxMetricsPerTenant, max, tenant)
-	}
-	if max := lim.Int(limits.MaxSeriesPerMetric); max > 0 && n >= max {
-		return false, store.CardinalityError(limits.MaxSeriesPerMetric, max, tenant)
-	}
-	return ts.addLocked(metric, sid), nil
 }
 
 // release forgets series admitted for a write that failed: the client's retry admits them again.
-func (s *Store) release(tenant string, refs []admitted) {
-	if len(refs) == 0 {
-		return
-	}
-	ts := s.lim.tenant(tenant)
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
+func (s *Store) release(ts *tenantSeries, refs []admitted) {
 	for _, r := range refs {
 		sh := &ts.shards[r.sid%limiterShards]
 		sh.mu.Lock()
@@ -172,18 +206,16 @@ func (s *Store) release(tenant string, refs []admitted) {
 		delete(sh.ids, r.sid)
 		sh.mu.Unlock()
 		if ok {
-			ts.series--
-			if ts.metrics[r.metric]--; ts.metrics[r.metric] <= 0 {
-				delete(ts.metrics, r.metric)
-			}
+			ts.series.Add(-1)
+			r.mc.series.Add(-1)
 		}
 	}
 }
 
 // admitted is a series an appender admitted as new.
 type admitted struct {
-	metric string
-	sid    uint64
+	mc  *metricCount
+	sid uint64
 }
 
 // forgetLimits drops a deleted metric and its series from the counts.
@@ -191,30 +223,47 @@ func (s *Store) forgetLimits(tenant, metric string) {
 	ts := s.lim.tenant(tenant)
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
+	mc := ts.metrics[metric]
+	if mc == nil {
+		return
+	}
 	for i := range ts.shards {
 		sh := &ts.shards[i]
 		sh.mu.Lock()
-		for sid, m := range sh.ids {
-			if m == metric {
+		for sid, id := range sh.ids {
+			if id == mc.id {
 				delete(sh.ids, sid)
-				ts.series--
+				ts.series.Add(-1)
+				mc.series.Add(-1)
 			}
 		}
 		sh.mu.Unlock()
 	}
-	delete(ts.metrics, metric)
+	delete(ts.metrics, metric) // byID keeps the id: appenders may still hold the count
 }
 
-// refreshLocked loads the tenant's series when they were never loaded or LimitsRefresh has
-// passed (adding what other processes created; nothing is removed but by forgetLimits). It
+// fresh makes sure the tenant's series were read: at the first new series, and again when
+// LimitsRefresh has passed. It reports false when they could never be read (see loadRetry).
+func (s *Store) fresh(ctx context.Context, ts *tenantSeries) bool {
+	if at := ts.loadedAt.Load(); at != 0 && time.Since(time.Unix(0, at)) < s.o.LimitsRefresh {
+		return true
+	}
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return s.refreshLocked(ctx, ts)
+}
+
+// refreshLocked loads the tenant's series (ts.mu held) when they were never loaded or
+// LimitsRefresh has passed (adding what other processes created; nothing is removed but by forgetLimits). It
 // reports false when the series table cannot be read.
 func (s *Store) refreshLocked(ctx context.Context, ts *tenantSeries) bool {
 	now := time.Now()
-	if !ts.loadedAt.IsZero() && now.Sub(ts.loadedAt) < s.o.LimitsRefresh {
-		return true
+	loaded := ts.loadedAt.Load() != 0
+	if loaded && now.Sub(time.Unix(0, ts.loadedAt.Load())) < s.o.LimitsRefresh {
+		return true // another appender loaded meanwhile
 	}
 	if !ts.failedAt.IsZero() && now.Sub(ts.failedAt) < loadRetry {
-		return !ts.loadedAt.IsZero() // stale counts are better than none
+		return loaded // stale counts are better than none
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.o.DialTimeout+30*time.Second)
 	defer cancel()
@@ -225,9 +274,10 @@ func (s *Store) refreshLocked(ctx context.Context, ts *tenantSeries) bool {
 		ts.failedAt = now
 		s.o.Logger.Warn("clickhouse: cannot read the tenant's series for the cardinality limits; new series pass unchecked until the next try",
 			zap.String("tenant", ts.name), zap.Duration("retry_in", loadRetry), zap.Error(err))
-		return !ts.loadedAt.IsZero()
+		return loaded
 	}
-	ts.loadedAt, ts.failedAt = now, time.Time{}
+	ts.loadedAt.Store(now.UnixNano())
+	ts.failedAt = time.Time{}
 	if d := time.Since(start); d > time.Second {
 		s.o.Logger.Info("clickhouse: read a tenant's series for the cardinality limits", zap.String("tenant", ts.name),
 			zap.Int("series", n), zap.Duration("took", d))
@@ -258,9 +308,7 @@ func (s *Store) loadSeries(ctx context.Context, ts *tenantSeries) (int, error) {
 		return 0, err
 	}
 	for _, m := range metrics {
-		if _, ok := ts.metrics[m]; !ok {
-			ts.metrics[m] = 0
-		}
+		ts.metricLocked(m)
 	}
 	rows, err = s.conn.Query(ctx, "SELECT metric, series_id FROM "+s.t.series+" WHERE tenant = "+quote(ts.name)+" GROUP BY metric, series_id")
 	if err != nil {
@@ -268,19 +316,17 @@ func (s *Store) loadSeries(ctx context.Context, ts *tenantSeries) (int, error) {
 	}
 	defer rows.Close()
 	n := 0
-	names := map[string]string{} // one copy of each metric name for a million series
+	var mc *metricCount
 	for rows.Next() {
 		var m string
 		var sid uint64
 		if err := rows.Scan(&m, &sid); err != nil {
 			return n, err
 		}
-		if c, ok := names[m]; ok {
-			m = c
-		} else {
-			names[m] = m
+		if mc == nil || mc.name != m {
+			mc = ts.metricLocked(m)
 		}
-		ts.addLocked(m, sid)
+		ts.add(mc, sid)
 		n++
 	}
 	return n, rows.Err()

@@ -48,9 +48,7 @@ func TestLimitsAcrossProcesses(t *testing.T) {
 		t.Errorf("a series the other process created is refused: %v", err)
 	}
 	// a has not reloaded: it counts 2 and would admit one more; after the refresh it sees 3.
-	a.lim.tenant("t1").mu.Lock()
-	a.lim.tenant("t1").loadedAt = time.Now().Add(-2 * time.Hour)
-	a.lim.tenant("t1").mu.Unlock()
+	a.lim.tenant("t1").loadedAt.Store(time.Now().Add(-2 * time.Hour).UnixNano())
 	if err := write(a, "e"); !store.IsCardinalityError(err) {
 		t.Errorf("after a reload, a new series: %v, want CARDINALITY_EXCEEDED", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/luminate-metrics/luminate/internal/limits"
 	"github.com/luminate-metrics/luminate/internal/model"
 	"github.com/luminate-metrics/luminate/internal/store"
 	"github.com/luminate-metrics/luminate/internal/store/clickhousestore/chtest"
@@ -24,7 +25,8 @@ import (
 // of `make bench` plus the same group-by written by hand over a wide generic table (labels as
 // arrays in every row: the issue's baseline).
 // Run: go test -run='^$' -bench=Workload -benchtime=1x ./internal/store/clickhousestore/
-// LUMINATE_BENCH_CUSTOMERS overrides the customer count, LUMINATE_BENCH_WRITERS the writers.
+// LUMINATE_BENCH_CUSTOMERS overrides the customer count, LUMINATE_BENCH_WRITERS the writers;
+// LUMINATE_BENCH_LIMITS=1 installs the default cardinality limits (limiter.go).
 func BenchmarkWorkload100k(b *testing.B) {
 	shape := workload.Default(time.Now().Add(-time.Hour).Truncate(time.Hour).UnixMilli())
 	shape.Customers = envInt("LUMINATE_BENCH_CUSTOMERS", 10_000)
@@ -86,6 +88,10 @@ func benchWorkload(b *testing.B, shape workload.Shape, allQueries bool) {
 		Inserters: envInt("LUMINATE_BENCH_INSERTERS", 0)}
 	s := openStore(b, o)
 	defer s.Close()
+	if os.Getenv("LUMINATE_BENCH_LIMITS") != "" {
+		// the default cardinality limits (2M series per tenant fits the 1M shape's 2 metrics)
+		s.SetLimits(func(string) limits.Values { return limits.Defaults() })
+	}
 	// Commit waits for its INSERT, so the writers' concurrency bounds the INSERT size: 4 writers
 	// of 5,000 points (as the Badger benchmark) keep at most 20,000 points in flight.
 	goCPU0, serverCPU0 := processCPU(0), processCPU(serverPid)
