@@ -28,7 +28,7 @@ func TestApplyStatus(t *testing.T) {
 	}
 	first := cmd("apply")
 	second := cmd("apply")
-	for _, m := range []string{"0001_core", "0002_histograms", "0003_start_times_histograms", "0004_writers_rewrites"} {
+	for _, m := range []string{"0001_core", "0002_histograms", "0003_start_times_histograms", "0004_writers_rewrites", "0005_admin"} {
 		if !strings.Contains(first, "applied  "+m) {
 			t.Errorf("apply did not report %s:\n%s", m, first)
 		}

@@ -54,6 +54,11 @@ type ClickHouseConfig struct {
 	// LimitsRefresh is how often the cardinality limits read again the series that other
 	// processes created (default 1m; docs/storage-clickhouse.md, "Cardinality limits").
 	LimitsRefresh time.Duration `mapstructure:"limits_refresh"`
+	// RetentionInterval is how often retention runs in the background (default 15m; negative:
+	// never); DeletionPollInterval how often this process learns of metrics that another one
+	// deleted (default 10s). docs/storage-clickhouse.md, "Retention and deletes".
+	RetentionInterval    time.Duration `mapstructure:"retention_interval"`
+	DeletionPollInterval time.Duration `mapstructure:"deletion_poll_interval"`
 	// HotDimensions fixes, per metric, the up to 3 keys stored as sorting-key columns.
 	HotDimensions map[string][]string `mapstructure:"hot_dimensions"`
 	// ApplySchema applies the schema migrations at start (otherwise run luminate-schema apply).
@@ -65,7 +70,8 @@ func (c ClickHouseConfig) options(log *zap.Logger) clickhousestore.Options {
 		Addrs: c.Addrs, Database: c.Database, Username: c.Username, Password: c.Password, Cluster: c.Cluster,
 		DialTimeout: c.DialTimeout, Compression: c.Compression, BatchSize: c.BatchSize, FlushInterval: c.FlushInterval, Inserters: c.Inserters,
 		MaxBufferedPoints: c.MaxBufferedPoints, RetryTimeout: c.RetryTimeout, HotDimensions: c.HotDimensions,
-		LimitsRefresh: c.LimitsRefresh, ApplySchema: c.ApplySchema, Logger: log,
+		LimitsRefresh: c.LimitsRefresh, RetentionInterval: c.RetentionInterval, DeletionPollInterval: c.DeletionPollInterval,
+		ApplySchema: c.ApplySchema, Logger: log,
 	}
 }
 

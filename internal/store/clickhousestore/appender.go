@@ -211,10 +211,11 @@ func (a *appender) metricIndex(name string, meta model.MetricMeta) (int, error) 
 	if len(a.metric) == 1<<16 {
 		return 0, apierror.New(apierror.InvalidRequest, "more than %d metric names in one write", 1<<16)
 	}
+	// the state first: it may wait for a drop, which starts a new epoch
+	ms := a.s.metricState(a.tenant, name)
 	if a.cache == nil {
 		a.cache = a.s.currentCache()
 	}
-	ms := a.s.metricState(a.tenant, name)
 	a.metric = append(a.metric, appMetric{ms: ms, mc: a.cache.metric(ms), meta: meta})
 	a.last = len(a.metric) - 1
 	return a.last, nil
@@ -246,6 +247,10 @@ func (a *appender) Commit(ctx context.Context) error {
 	defer a.Rollback()
 	if len(a.pts) == 0 {
 		return nil
+	}
+	// a metric deleted since Append: nothing is stored, the retry writes it again
+	if err := a.checkDeleted(ctx, false); err != nil {
+		return err
 	}
 	fresh, rewrites := a.lookup()
 	// metrics first written by this process: slot map, metadata row, kind as stored
@@ -324,6 +329,10 @@ func (a *appender) Commit(ctx context.Context) error {
 		return err
 	}
 	a.admitted = nil // stored: they count
+	// a drop of a metric of this commit may have checked for points before they were stored
+	if err := a.checkDeleted(ctx, true); err != nil {
+		return err
+	}
 	// the new series' rows are stored: later points of them skip the labels
 	byMetric := make([]struct {
 		sids []uint64
@@ -338,6 +347,21 @@ func (a *appender) Commit(ctx context.Context) error {
 	for i := range byMetric {
 		if len(byMetric[i].sids) > 0 {
 			a.metric[i].mc.setHot(byMetric[i].sids, byMetric[i].hot)
+		}
+	}
+	return nil
+}
+
+// checkDeleted returns store.ErrMetricDeleted when a drop deleted a metric of this commit; wait:
+// wait for drops still deciding.
+func (a *appender) checkDeleted(ctx context.Context, wait bool) error {
+	for i := range a.metric {
+		deleted, err := a.metric[i].ms.deletedUnder(ctx, wait)
+		if err != nil {
+			return err
+		}
+		if deleted {
+			return store.ErrMetricDeleted
 		}
 	}
 	return nil

@@ -16,5 +16,8 @@
 //   - histquery.go: histogram metrics, read per series into Go and merged with
 //     internal/histogram exactly as the reference engine does.
 //   - discovery.go: metrics, dimensions and values, read from the series table.
+//   - admin.go, mutate.go, forget.go, deletions.go: retention policies, retention and deletes
+//     (store.Admin) as ALTER ... DELETE mutations; a metric left without points is deleted and
+//     forgotten here and, through the deletions table, in the other processes.
 //   - schema.go: versioned migrations, on one server or on every server of a cluster.
 package clickhousestore

@@ -220,7 +220,12 @@ type admitted struct {
 
 // forgetLimits drops a deleted metric and its series from the counts.
 func (s *Store) forgetLimits(tenant, metric string) {
-	ts := s.lim.tenant(tenant)
+	s.lim.mu.Lock()
+	ts := s.lim.tenants[tenant]
+	s.lim.mu.Unlock()
+	if ts == nil {
+		return // not a limited tenant (or none of its series was counted yet)
+	}
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	mc := ts.metrics[metric]

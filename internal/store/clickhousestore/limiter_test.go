@@ -30,7 +30,7 @@ func TestLimitsAcrossProcesses(t *testing.T) {
 	b.SetLimits(lim)
 	write := func(s *Store, k string) error {
 		t.Helper()
-		return writeOne(t, s, "t1", k)
+		return writeLimited(t, s, "t1", k)
 	}
 	for _, k := range []string{"a", "b"} {
 		if err := write(a, k); err != nil {
@@ -70,15 +70,15 @@ func TestLimitsAcrossProcesses(t *testing.T) {
 	}
 	ap.Rollback()
 	for i, want := range []bool{true, false} {
-		err := writeOne(t, c, "t2", fmt.Sprint("y", i))
+		err := writeLimited(t, c, "t2", fmt.Sprint("y", i))
 		if (err == nil) != want {
 			t.Errorf("series %d after a rollback: %v", i, err)
 		}
 	}
 }
 
-// writeOne writes one point of series k=<k> of metric m and returns the Append error.
-func writeOne(t *testing.T, s *Store, tenant, k string) error {
+// writeLimited writes one point of series k=<k> of metric m and returns the Append error.
+func writeLimited(t *testing.T, s *Store, tenant, k string) error {
 	t.Helper()
 	ap := s.Appender(tenant)
 	err := ap.Append("m", gaugeMeta, labelsOf("k", k), 1_800_000_000_000, 1)

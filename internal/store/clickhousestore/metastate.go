@@ -35,6 +35,9 @@ type metricState struct {
 	// kind is kindUnknown until the metric's type is known: read from the database, or taken
 	// from the first point when the database has no row for the metric yet.
 	kind atomic.Int32
+
+	// drop is set when a drop of the metric detached this state (forget.go)
+	drop atomic.Pointer[dropVerdict]
 }
 
 const (
@@ -52,22 +55,52 @@ func kindOf(t model.MetricType) int32 {
 
 type tenantMetric struct{ tenant, metric string }
 
-// metricState returns the state of (tenant, name), creating an unresolved one.
+// metricState returns the state of (tenant, name), creating an unresolved one. While a drop
+// decides on the metric it waits for the verdict (forget.go): a state created meanwhile could
+// write the metric's metadata just before the drop deletes it.
 func (s *Store) metricState(tenant, name string) *metricState {
 	k := tenantMetric{tenant, name}
-	s.msMu.RLock()
-	ms := s.states[k]
-	s.msMu.RUnlock()
-	if ms != nil {
-		return ms
-	}
-	s.msMu.Lock()
-	defer s.msMu.Unlock()
-	if ms = s.states[k]; ms == nil {
+	for {
+		s.msMu.RLock()
+		ms := s.states[k]
+		s.msMu.RUnlock()
+		if ms != nil {
+			return ms
+		}
+		s.msMu.Lock()
+		if ms = s.states[k]; ms != nil {
+			s.msMu.Unlock()
+			return ms
+		}
+		if v := s.pending[k]; v != nil {
+			s.msMu.Unlock()
+			<-v.done
+			continue
+		}
 		ms = &metricState{tenant: strings.Clone(tenant), name: strings.Clone(name)}
 		s.states[k] = ms
+		s.msMu.Unlock()
+		return ms
 	}
-	return ms
+}
+
+// deletedUnder reports whether a drop deleted the metric of this state; wait: wait for a
+// pending verdict (bounded by ctx).
+func (ms *metricState) deletedUnder(ctx context.Context, wait bool) (bool, error) {
+	v := ms.drop.Load()
+	if v == nil {
+		return false, nil
+	}
+	if !wait {
+		_, deleted := v.settled()
+		return deleted, nil
+	}
+	select {
+	case <-v.done:
+		return v.deleted, nil
+	case <-ctx.Done():
+		return false, fmt.Errorf("clickhouse: metric %q is being deleted and the request ended before it was decided (the points may be stored): %w", ms.name, ctx.Err())
+	}
 }
 
 func (ms *metricState) isResolved() bool {

@@ -53,6 +53,13 @@ type Options struct {
 	// only checks that the schema is current.
 	ApplySchema bool
 
+	// RetentionInterval is how often the background applies retention (default 15m; the first
+	// run is one minute after Open). Negative: never (ApplyRetention only).
+	RetentionInterval time.Duration
+	// DeletionPollInterval is how often this process reads the deletions table to forget what
+	// it cached about metrics another process deleted (default 10s). Negative: never.
+	DeletionPollInterval time.Duration
+
 	Logger *zap.Logger
 }
 
@@ -67,6 +74,8 @@ const (
 	DefaultRetryTimeout      = 30 * time.Second
 	DefaultSeriesCacheSize   = 2_000_000
 	DefaultLimitsRefresh     = time.Minute
+	DefaultRetentionInterval = 15 * time.Minute
+	DefaultDeletionPoll      = 10 * time.Second
 )
 
 // MaxHotSlots is the number of dimension columns (d1, d2, d3) of the samples table.
@@ -106,6 +115,12 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.LimitsRefresh <= 0 {
 		o.LimitsRefresh = DefaultLimitsRefresh
+	}
+	if o.RetentionInterval == 0 {
+		o.RetentionInterval = DefaultRetentionInterval
+	}
+	if o.DeletionPollInterval == 0 {
+		o.DeletionPollInterval = DefaultDeletionPoll
 	}
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()

@@ -22,8 +22,20 @@ type Store struct {
 	com  *committer
 	now  func() time.Time
 
-	msMu   sync.RWMutex
-	states map[tenantMetric]*metricState
+	msMu     sync.RWMutex
+	states   map[tenantMetric]*metricState
+	pending  map[tenantMetric]*dropVerdict // metrics a drop is deciding on (forget.go)
+	detached map[tenantMetric]*metricState // their states, given back when they stay
+
+	polMu  sync.Mutex
+	polVer int64 // the last retention policy version written (admin.go)
+
+	noteMu sync.Mutex
+	notes  notices // deletion notices seen (deletions.go)
+
+	stop     chan struct{} // closed by Close: ends the background loops
+	stopOnce sync.Once
+	loops    sync.WaitGroup
 
 	cache atomic.Pointer[seriesCache] // the current writer epoch
 
@@ -54,6 +66,7 @@ func (s *Store) currentCache() *seriesCache {
 // on the same shard).
 type tables struct {
 	samples, series, metrics, slotMaps, histograms, rewrites string
+	retention, deletions                                     string
 	samplesLocal, seriesLocal, rewritesLocal                 string
 	cluster                                                  bool
 }
@@ -62,6 +75,7 @@ func newTables(db, cluster string) tables {
 	return tables{
 		samples: db + ".samples", series: db + ".series", metrics: db + ".metrics", slotMaps: db + ".slot_maps",
 		histograms: db + ".histograms", rewrites: db + ".rewrites",
+		retention: db + ".retention_policies", deletions: db + ".deletions",
 		samplesLocal: db + "." + localName("samples", cluster), seriesLocal: db + "." + localName("series", cluster),
 		rewritesLocal: db + "." + localName("rewrites", cluster),
 		cluster:       cluster != "",
@@ -89,10 +103,30 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		conn.Close()
 		return nil, err
 	}
-	s := &Store{o: o, conn: conn, t: newTables(o.Database, o.Cluster), now: time.Now, states: map[tenantMetric]*metricState{}}
+	s := &Store{o: o, conn: conn, t: newTables(o.Database, o.Cluster), now: time.Now, states: map[tenantMetric]*metricState{},
+		pending: map[tenantMetric]*dropVerdict{}, detached: map[tenantMetric]*metricState{}, stop: make(chan struct{})}
 	s.cache.Store(newSeriesCache(o.SeriesCacheSize))
+	s.notes = notices{newest: s.now().UnixMilli(), seen: map[deletionKey]bool{}}
+	if err := s.pollDeletions(ctx, false); err != nil {
+		conn.Close()
+		return nil, err
+	}
 	s.com = newCommitter(s)
+	s.startLoops()
 	return s, nil
+}
+
+// startLoops starts the background retention and the deletion notices (negative intervals:
+// off).
+func (s *Store) startLoops() {
+	if s.o.RetentionInterval > 0 {
+		s.loops.Add(1)
+		go s.retentionLoop(min(time.Minute, s.o.RetentionInterval), s.o.RetentionInterval)
+	}
+	if s.o.DeletionPollInterval > 0 {
+		s.loops.Add(1)
+		go s.deletionLoop(s.o.DeletionPollInterval)
+	}
 }
 
 // dialStore connects without a default database: every statement names db.table, and a missing
@@ -106,6 +140,8 @@ func (s *Store) Ping(ctx context.Context) error { return s.conn.Ping(ctx) }
 
 // Close implements store.Store: buffered commits are sent before the connections close.
 func (s *Store) Close() error {
+	s.stopOnce.Do(func() { close(s.stop) })
+	s.loops.Wait()
 	s.com.close()
 	return s.conn.Close()
 }
