@@ -57,7 +57,10 @@ func limitedCardinality(v *limits.Values) bool {
 	return v != nil && (v.Int(limits.MaxSeriesPerTenant) > 0 || v.Int(limits.MaxSeriesPerMetric) > 0 || v.Int(limits.MaxMetricsPerTenant) > 0)
 }
 
-const limiterShards = 64
+const (
+	limiterShardBits = 6
+	limiterShards    = 1 << limiterShardBits
+)
 
 // tenantSeries is one tenant's series and metrics as the limits count them. The counts are
 // atomics, reserved with compare-and-swap so that they never pass a limit; a series is counted
@@ -66,8 +69,8 @@ type tenantSeries struct {
 	name   string
 	shards [limiterShards]struct {
 		mu  sync.Mutex
-		ids map[uint64]uint32 // series id -> metric id
-		_   [40]byte          // keep shards on separate cache lines
+		ids sidTable // series id -> metric id
+		_   [24]byte // keep shards on separate cache lines
 	}
 	series atomic.Int64
 
@@ -105,9 +108,6 @@ func (l *limiter) tenant(name string) *tenantSeries {
 	ts := l.tenants[name]
 	if ts == nil {
 		ts = &tenantSeries{name: name, metrics: map[string]*metricCount{}}
-		for i := range ts.shards {
-			ts.shards[i].ids = map[uint64]uint32{}
-		}
 		l.tenants[name] = ts
 	}
 	return ts
@@ -155,7 +155,8 @@ func admit(ts *tenantSeries, lim *limits.Values, mc *metricCount, sid uint64) (b
 	sh := &ts.shards[sid%limiterShards]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if _, ok := sh.ids[sid]; ok {
+	e := sh.ids.find(sid)
+	if e.metric != 0 {
 		return false, nil
 	}
 	if !reserve(&ts.series, lim.Int(limits.MaxSeriesPerTenant)) {
@@ -165,7 +166,7 @@ func admit(ts *tenantSeries, lim *limits.Values, mc *metricCount, sid uint64) (b
 		ts.series.Add(-1)
 		return false, store.CardinalityError(limits.MaxSeriesPerMetric, lim.Int(limits.MaxSeriesPerMetric), ts.name)
 	}
-	sh.ids[sid] = mc.id
+	sh.ids.insert(e, sid, mc.id)
 	return true, nil
 }
 
@@ -186,9 +187,10 @@ func reserve(n *atomic.Int64, max int64) bool {
 func (ts *tenantSeries) add(mc *metricCount, sid uint64) {
 	sh := &ts.shards[sid%limiterShards]
 	sh.mu.Lock()
-	_, ok := sh.ids[sid]
+	e := sh.ids.find(sid)
+	ok := e.metric != 0
 	if !ok {
-		sh.ids[sid] = mc.id
+		sh.ids.insert(e, sid, mc.id)
 	}
 	sh.mu.Unlock()
 	if !ok {
@@ -202,8 +204,7 @@ func (s *Store) release(ts *tenantSeries, refs []admitted) {
 	for _, r := range refs {
 		sh := &ts.shards[r.sid%limiterShards]
 		sh.mu.Lock()
-		_, ok := sh.ids[r.sid]
-		delete(sh.ids, r.sid)
+		ok := sh.ids.remove(r.sid)
 		sh.mu.Unlock()
 		if ok {
 			ts.series.Add(-1)
@@ -235,14 +236,10 @@ func (s *Store) forgetLimits(tenant, metric string) {
 	for i := range ts.shards {
 		sh := &ts.shards[i]
 		sh.mu.Lock()
-		for sid, id := range sh.ids {
-			if id == mc.id {
-				delete(sh.ids, sid)
-				ts.series.Add(-1)
-				mc.series.Add(-1)
-			}
-		}
+		n := int64(sh.ids.removeMetric(mc.id))
 		sh.mu.Unlock()
+		ts.series.Add(-n)
+		mc.series.Add(-n)
 	}
 	delete(ts.metrics, metric) // byID keeps the id: appenders may still hold the count
 }
