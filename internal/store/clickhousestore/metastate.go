@@ -247,13 +247,9 @@ func (s *Store) slotMaps(ctx context.Context, tenant, metric string) ([][]string
 		return nil, fmt.Errorf("clickhouse: read slot maps of metric %q: %w", metric, err)
 	}
 	defer rows.Close()
-	type row struct {
-		slots []string
-		c     int64
-	}
-	var rs []row
+	var rs []slotMapRow
 	for rows.Next() {
-		var r row
+		var r slotMapRow
 		if err := rows.Scan(&r.slots, &r.c); err != nil {
 			return nil, err
 		}
@@ -262,9 +258,20 @@ func (s *Store) slotMaps(ctx context.Context, tenant, metric string) ([][]string
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	return sortSlotMaps(rs), nil
+}
+
+// slotMapRow is one slot map of a metric and its first creation time.
+type slotMapRow struct {
+	slots []string
+	c     int64
+}
+
+// sortSlotMaps orders a metric's slot maps by creation, as every process must see them.
+func sortSlotMaps(rs []slotMapRow) [][]string {
 	// equal creation times (two processes in the same millisecond): order by the keys so that
 	// every process prefers the same map
-	slices.SortStableFunc(rs, func(a, b row) int {
+	slices.SortStableFunc(rs, func(a, b slotMapRow) int {
 		if a.c != b.c {
 			return cmp.Compare(a.c, b.c)
 		}
@@ -274,7 +281,7 @@ func (s *Store) slotMaps(ctx context.Context, tenant, metric string) ([][]string
 	for i, r := range rs {
 		out[i] = r.slots
 	}
-	return out, nil
+	return out
 }
 
 func temporalityName(t model.Temporality) string {
