@@ -83,7 +83,13 @@ func query(t *testing.T, in *instance, tok, q string) (int, map[string]any) {
 // tenant globex then goes through every endpoint, with its own data under the same metric name
 // and a dimension named tenant_id claiming acme, and sees and affects nothing of acme's.
 func TestCrossTenantMatrix(t *testing.T) {
-	in := startCollector(t, t.TempDir(), freePorts(t))
+	for _, eng := range engines() {
+		t.Run(eng.name, func(t *testing.T) { testCrossTenantMatrix(t, eng.config(t)...) })
+	}
+}
+
+func testCrossTenantMatrix(t *testing.T, storage ...string) {
+	in := startCollectorWith(t, t.TempDir(), freePorts(t), storage...)
 	defer in.stop(t)
 	a := token(t, "acme", "read", "write", "admin")
 	b := token(t, "globex", "read", "write", "admin")
@@ -471,9 +477,15 @@ func mustKey(t *testing.T) *rsa.PrivateKey {
 // CARDINALITY_EXCEEDED for new ones, through JSON (per item, 207) and OTLP (dropped as a
 // permanent error and counted); /api/v1/limits and /metrics show it.
 func TestLimitsEndToEnd(t *testing.T) {
-	in := startCollectorWith(t, t.TempDir(), freePorts(t),
+	for _, eng := range engines() {
+		t.Run(eng.name, func(t *testing.T) { testLimitsEndToEnd(t, eng.config(t)...) })
+	}
+}
+
+func testLimitsEndToEnd(t *testing.T, storage ...string) {
+	in := startCollectorWith(t, t.TempDir(), freePorts(t), append(storage,
 		"yaml:extensions::luminatelimits::limits::overrides::slow::points_per_second: 10",
-		"yaml:extensions::luminatelimits::limits::overrides::small::max_series_per_tenant: 3")
+		"yaml:extensions::luminatelimits::limits::overrides::small::max_series_per_tenant: 3")...)
 	defer in.stop(t)
 	slow, fast, small := token(t, "slow", "read", "write"), token(t, "fast", "read", "write"), token(t, "small", "read", "write")
 	now := time.Now()
