@@ -9,7 +9,6 @@ import (
 	"unsafe"
 
 	"github.com/luminate-metrics/luminate/internal/apierror"
-	"github.com/luminate-metrics/luminate/internal/limits"
 	"github.com/luminate-metrics/luminate/internal/model"
 	"github.com/luminate-metrics/luminate/internal/seriesindex"
 	"github.com/luminate-metrics/luminate/internal/store"
@@ -35,15 +34,7 @@ type appender struct {
 	hists  []*model.Histogram
 	arena  []byte // canonical label encodings of the points, back to back
 
-	// cardinality limits: the tenant's limits (fetched at the first point), its series as the
-	// limits count them (nil when no cardinality limit applies), and the series this appender
-	// admitted as new (released unless Commit stores them)
-	lim        *limits.Values
-	limSet     bool
-	ts         *tenantSeries
-	limMetric  *metricCount // of the previous point
-	limMetrics map[string]*metricCount
-	admitted   []admitted
+	lw appLimits // cardinality limits (applimits.go)
 }
 
 type appMetric struct {
@@ -139,52 +130,6 @@ func (a *appender) AppendPoint(metric string, meta model.MetricMeta, ls model.La
 	return nil
 }
 
-// admit checks a point's series against the tenant's cardinality limits (limiter.go).
-func (a *appender) admit(metric string, sid uint64) (bool, error) {
-	if !a.limSet {
-		a.limSet = true
-		if a.lim = a.s.tenantLimits(a.tenant); limitedCardinality(a.lim) {
-			a.ts = a.s.lim.tenant(a.tenant)
-		}
-	}
-	if a.ts == nil {
-		return false, nil
-	}
-	mc := a.limMetric
-	if mc == nil || mc.name != metric {
-		if mc = a.limMetrics[metric]; mc == nil {
-			// a metric's first point in this write: the tenant's series are read first if
-			// they never were or LimitsRefresh has passed
-			if !a.s.fresh(context.Background(), a.ts) {
-				return false, nil // the series table is unreadable: admitted unchecked (see loadRetry)
-			}
-			var err error
-			if mc, err = a.s.admitMetric(a.ts, a.lim, metric); err != nil {
-				return false, err
-			}
-			if a.limMetrics == nil {
-				a.limMetrics = map[string]*metricCount{}
-			}
-			a.limMetrics[metric] = mc
-		}
-		a.limMetric = mc
-	}
-	isNew, err := admit(a.ts, a.lim, mc, sid)
-	if isNew {
-		a.admitted = append(a.admitted, admitted{mc: mc, sid: sid})
-	}
-	return isNew, err
-}
-
-// unadmit releases the series the last admit counted as new, for a point refused after all.
-func (a *appender) unadmit(isNew bool) {
-	if isNew {
-		last := a.admitted[len(a.admitted)-1]
-		a.admitted = a.admitted[:len(a.admitted)-1]
-		a.s.release(a.ts, []admitted{last})
-	}
-}
-
 // kindType names the stored kind in a KindConflict error.
 func kindType(k int32, meta model.MetricMeta) model.MetricType {
 	if (k == kindHistogram) == store.IsHistogram(meta.Type) {
@@ -253,6 +198,7 @@ func (a *appender) Commit(ctx context.Context) error {
 		return err
 	}
 	fresh, rewrites := a.lookup()
+	a.countReserved(fresh)
 	// metrics first written by this process: slot map, metadata row, kind as stored
 	for i := range a.metric {
 		am := &a.metric[i]
@@ -328,11 +274,11 @@ func (a *appender) Commit(ctx context.Context) error {
 	if err := a.s.com.commit(ctx, a.cache, b); err != nil {
 		return err
 	}
-	a.admitted = nil // stored: they count
 	// a drop of a metric of this commit may have checked for points before they were stored
 	if err := a.checkDeleted(ctx, true); err != nil {
 		return err
 	}
+	a.lw.admitted = nil // stored: they count
 	// the new series' rows are stored: later points of them skip the labels
 	byMetric := make([]struct {
 		sids []uint64
@@ -427,10 +373,7 @@ func (a *appender) lookup() (fresh []newSeries, rewrites bool) {
 }
 
 func (a *appender) Rollback() {
-	if a.ts != nil {
-		a.s.release(a.ts, a.admitted)
-	}
-	a.admitted, a.lim, a.limSet, a.ts, a.limMetric, a.limMetrics = nil, nil, false, nil, nil, nil
+	a.rollbackLimits()
 	if a.ptsBox != nil && cap(a.pts) <= 1<<20 {
 		*a.ptsBox = a.pts[:0] // nothing refers to the points after Commit (rows hold copies)
 		ptsPool.Put(a.ptsBox)

@@ -14,14 +14,21 @@ import (
 )
 
 // The cardinality limits (store.Limited). ClickHouse has no series index that a write consults,
-// so the engine keeps one per limited tenant in memory: the ids of its series (loaded once from
-// the series table, then kept up to date by this process's own writes) and its metrics with
-// their series counts. A point of a known series passes with one map lookup; a new series is
-// admitted under the tenant's lock, which makes the counts exact for every writer of this
-// process. Other processes' new series arrive with a reload from the series table when this
-// process next creates a series after LimitsRefresh has passed; between reloads, N ingest
-// processes may together pass a limit by what the others created since (docs/storage-clickhouse.md,
+// so the engine keeps one per limited tenant in memory: the ids of its series (read from the
+// series table, then kept up to date by this process's own writes) and its metrics with their
+// series counts. Other processes' new series arrive with a reload when this process next
+// creates a series after LimitsRefresh has passed; between reloads, N ingest processes may
+// together pass a limit by what the others created since (docs/storage-clickhouse.md,
 // "Cardinality limits").
+//
+// Looking every point up in that set costs a cache miss per point (0.6 µs at 2M series, a
+// quarter of the engine's CPU per point), so a write far from the limits does not: it reserves
+// headroom in chunks (inflight), as if each of its points might be a new series, and at Commit
+// counts the series that really are new among those the series cache has not stored in this
+// writer epoch (usually none, as series repeat). Near a limit, where no chunk fits, a write
+// first counts what it reserved, then checks each point's series (exact mode). Counts plus
+// reservations never pass a limit, so no point is admitted over one; a new series refused only
+// because of other writes' reservations waits up to reservationWait for them to finish.
 
 // SetLimits implements store.Limited.
 func (s *Store) SetLimits(f store.LimitsFunc) {
@@ -60,11 +67,17 @@ func limitedCardinality(v *limits.Values) bool {
 const (
 	limiterShardBits = 6
 	limiterShards    = 1 << limiterShardBits
+	// limiterChunk is the headroom a write reserves at a time: a write near a limit (within
+	// writers x limiterChunk series) checks each point instead.
+	limiterChunk = 1024
+	// reservationWait bounds how long a new series waits for other writes' reservations
+	// before it is refused as over the limit.
+	reservationWait = 2 * time.Second
 )
 
-// tenantSeries is one tenant's series and metrics as the limits count them. The counts are
-// atomics, reserved with compare-and-swap so that they never pass a limit; a series is counted
-// once because it is added under its shard's lock.
+// tenantSeries is one tenant's series and metrics as the limits count them. A series is in the
+// set once because it is added under its shard's lock; counts and reservations change together
+// under cnt, so that series + inflight never passes a limit.
 type tenantSeries struct {
 	name   string
 	shards [limiterShards]struct {
@@ -72,19 +85,22 @@ type tenantSeries struct {
 		ids sidTable // series id -> metric id
 		_   [24]byte // keep shards on separate cache lines
 	}
-	series atomic.Int64
+
+	cnt      sync.Mutex
+	series   int64 // series in the set
+	inflight int64 // headroom reserved by writes in progress
 
 	mu       sync.Mutex // creates metrics; loads
 	metrics  map[string]*metricCount
-	byID     []*metricCount
 	loadedAt atomic.Int64 // Unix ns of the last load; 0: not loaded (the next new series loads)
 	failedAt time.Time    // last failed load: retried after loadRetry
 }
 
+// metricCount is a metric's series and reservations (under its tenant's cnt).
 type metricCount struct {
-	id     uint32
-	name   string
-	series atomic.Int64
+	id               uint32
+	name             string
+	series, inflight int64
 }
 
 // loadRetry is how long a tenant whose series could not be read admits new series without a
@@ -96,6 +112,7 @@ const loadRetry = 5 * time.Second
 type limiter struct {
 	mu      sync.Mutex
 	tenants map[string]*tenantSeries
+	nextID  uint32       // metric ids, unique in the process (a deleted metric's id is not reused)
 	loads   atomic.Int64 // reads of a tenant's series (tests, diagnostics)
 }
 
@@ -114,21 +131,16 @@ func (l *limiter) tenant(name string) *tenantSeries {
 }
 
 // metricLocked returns the metric's count, creating it (ts.mu held).
-func (ts *tenantSeries) metricLocked(name string) *metricCount {
+func (l *limiter) metricLocked(ts *tenantSeries, name string) *metricCount {
 	mc := ts.metrics[name]
 	if mc == nil {
-		mc = &metricCount{id: uint32(len(ts.byID)), name: name}
+		l.mu.Lock()
+		l.nextID++
+		mc = &metricCount{id: l.nextID, name: name}
+		l.mu.Unlock()
 		ts.metrics[name] = mc
-		ts.byID = append(ts.byID, mc)
 	}
 	return mc
-}
-
-// metricCount returns the metric's count when the tenant has the metric, else nil.
-func (ts *tenantSeries) metric(name string) *metricCount {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	return ts.metrics[name]
 }
 
 // admitMetric returns the count of a metric a point is written to, creating the metric when it
@@ -139,52 +151,99 @@ func (s *Store) admitMetric(ts *tenantSeries, lim *limits.Values, name string) (
 	if mc := ts.metrics[name]; mc != nil {
 		return mc, nil
 	}
-	if max := lim.Int(limits.MaxSeriesPerTenant); max > 0 && ts.series.Load() >= max {
+	ts.cnt.Lock()
+	n := ts.series
+	ts.cnt.Unlock()
+	if max := lim.Int(limits.MaxSeriesPerTenant); max > 0 && n >= max {
 		return nil, store.CardinalityError(limits.MaxSeriesPerTenant, max, ts.name)
 	}
 	if max := lim.Int(limits.MaxMetricsPerTenant); max > 0 && int64(len(ts.metrics)) >= max {
 		return nil, store.CardinalityError(limits.MaxMetricsPerTenant, max, ts.name)
 	}
-	return ts.metricLocked(name), nil
+	return s.lim.metricLocked(ts, name), nil
 }
 
-// admit lets a point of series sid through the tenant's limits: a known series always passes, a
-// new one is counted when it fits and refused with a CardinalityError when not. It reports
-// whether the series was new (the caller releases it if the write then fails).
-func admit(ts *tenantSeries, lim *limits.Values, mc *metricCount, sid uint64) (bool, error) {
+// fits reports whether n more series fit both limits counting every reservation.
+func fits(ts *tenantSeries, mc *metricCount, lim *limits.Values, n int64) bool {
+	maxT, maxM := lim.Int(limits.MaxSeriesPerTenant), lim.Int(limits.MaxSeriesPerMetric)
+	return (maxT <= 0 || ts.series+ts.inflight+n <= maxT) && (maxM <= 0 || mc.series+mc.inflight+n <= maxM)
+}
+
+// reserveChunk reserves limiterChunk series of headroom for a write, when they fit.
+func reserveChunk(ts *tenantSeries, mc *metricCount, lim *limits.Values) bool {
+	ts.cnt.Lock()
+	defer ts.cnt.Unlock()
+	if !fits(ts, mc, lim, limiterChunk) {
+		return false
+	}
+	ts.inflight += limiterChunk
+	mc.inflight += limiterChunk
+	return true
+}
+
+// unreserve returns headroom a write reserved.
+func unreserve(ts *tenantSeries, mc *metricCount, n int64) {
+	if n == 0 {
+		return
+	}
+	ts.cnt.Lock()
+	ts.inflight -= n
+	mc.inflight -= n
+	ts.cnt.Unlock()
+}
+
+// admitExact lets a point of series sid through the limits, one series at a time: a known
+// series passes, a new one is counted when it fits and refused with a CardinalityError when
+// not. It reports whether the series was new (the caller releases it if the write fails).
+func admitExact(ts *tenantSeries, lim *limits.Values, mc *metricCount, sid uint64) (bool, error) {
+	deadline := time.Time{}
+	for {
+		isNew, id, waitable := tryAdmit(ts, lim, mc, sid)
+		if id == 0 {
+			return isNew, nil
+		}
+		if !waitable {
+			return false, store.CardinalityError(id, lim.Int(id), ts.name)
+		}
+		// over only with other writes' reservations: most of them are usually existing series
+		if deadline.IsZero() {
+			deadline = time.Now().Add(reservationWait)
+		} else if time.Now().After(deadline) {
+			return false, store.CardinalityError(id, lim.Int(id), ts.name)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// tryAdmit is one attempt of admitExact: the limit that refuses sid (0: admitted), and whether
+// the refusal is only due to reservations.
+func tryAdmit(ts *tenantSeries, lim *limits.Values, mc *metricCount, sid uint64) (isNew bool, refused limits.ID, waitable bool) {
 	sh := &ts.shards[sid%limiterShards]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	e := sh.ids.find(sid)
 	if e.metric != 0 {
-		return false, nil
+		return false, 0, false
 	}
-	if !reserve(&ts.series, lim.Int(limits.MaxSeriesPerTenant)) {
-		return false, store.CardinalityError(limits.MaxSeriesPerTenant, lim.Int(limits.MaxSeriesPerTenant), ts.name)
+	ts.cnt.Lock()
+	defer ts.cnt.Unlock()
+	for _, c := range []struct {
+		id       limits.ID
+		n, extra int64
+	}{{limits.MaxSeriesPerTenant, ts.series, ts.inflight}, {limits.MaxSeriesPerMetric, mc.series, mc.inflight}} {
+		if max := lim.Int(c.id); max > 0 && c.n+c.extra >= max {
+			return false, c.id, c.n < max
+		}
 	}
-	if !reserve(&mc.series, lim.Int(limits.MaxSeriesPerMetric)) {
-		ts.series.Add(-1)
-		return false, store.CardinalityError(limits.MaxSeriesPerMetric, lim.Int(limits.MaxSeriesPerMetric), ts.name)
-	}
+	ts.series++
+	mc.series++
 	sh.ids.insert(e, sid, mc.id)
-	return true, nil
+	return true, 0, false
 }
 
-// reserve adds one to n unless that passes max (0: no limit).
-func reserve(n *atomic.Int64, max int64) bool {
-	for {
-		c := n.Load()
-		if max > 0 && c >= max {
-			return false
-		}
-		if n.CompareAndSwap(c, c+1) {
-			return true
-		}
-	}
-}
-
-// add counts a series without a limit check (series read from the database).
-func (ts *tenantSeries) add(mc *metricCount, sid uint64) {
+// add counts a series when it is not in the set yet, without a limit check: a series read from
+// the database, or one a write reserved headroom for. It reports whether it was new.
+func (ts *tenantSeries) add(mc *metricCount, sid uint64) bool {
 	sh := &ts.shards[sid%limiterShards]
 	sh.mu.Lock()
 	e := sh.ids.find(sid)
@@ -193,10 +252,14 @@ func (ts *tenantSeries) add(mc *metricCount, sid uint64) {
 		sh.ids.insert(e, sid, mc.id)
 	}
 	sh.mu.Unlock()
-	if !ok {
-		ts.series.Add(1)
-		mc.series.Add(1)
+	if ok {
+		return false
 	}
+	ts.cnt.Lock()
+	ts.series++
+	mc.series++
+	ts.cnt.Unlock()
+	return true
 }
 
 // release forgets series admitted for a write that failed: the client's retry admits them again.
@@ -207,13 +270,15 @@ func (s *Store) release(ts *tenantSeries, refs []admitted) {
 		ok := sh.ids.remove(r.sid)
 		sh.mu.Unlock()
 		if ok {
-			ts.series.Add(-1)
-			r.mc.series.Add(-1)
+			ts.cnt.Lock()
+			ts.series--
+			r.mc.series--
+			ts.cnt.Unlock()
 		}
 	}
 }
 
-// admitted is a series an appender admitted as new.
+// admitted is a series a write counted as new.
 type admitted struct {
 	mc  *metricCount
 	sid uint64
@@ -238,10 +303,12 @@ func (s *Store) forgetLimits(tenant, metric string) {
 		sh.mu.Lock()
 		n := int64(sh.ids.removeMetric(mc.id))
 		sh.mu.Unlock()
-		ts.series.Add(-n)
-		mc.series.Add(-n)
+		ts.cnt.Lock()
+		ts.series -= n
+		mc.series -= n
+		ts.cnt.Unlock()
 	}
-	delete(ts.metrics, metric) // byID keeps the id: appenders may still hold the count
+	delete(ts.metrics, metric) // writes in progress may still hold mc; it no longer counts
 }
 
 // fresh makes sure the tenant's series were read: at the first new series, and again when
@@ -310,7 +377,7 @@ func (s *Store) loadSeries(ctx context.Context, ts *tenantSeries) (int, error) {
 		return 0, err
 	}
 	for _, m := range metrics {
-		ts.metricLocked(m)
+		s.lim.metricLocked(ts, m)
 	}
 	rows, err = s.conn.Query(ctx, "SELECT metric, series_id FROM "+s.t.series+" WHERE tenant = "+quote(ts.name)+" GROUP BY metric, series_id")
 	if err != nil {
@@ -326,7 +393,7 @@ func (s *Store) loadSeries(ctx context.Context, ts *tenantSeries) (int, error) {
 			return n, err
 		}
 		if mc == nil || mc.name != m {
-			mc = ts.metricLocked(m)
+			mc = s.lim.metricLocked(ts, m)
 		}
 		ts.add(mc, sid)
 		n++

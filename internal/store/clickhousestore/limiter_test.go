@@ -3,6 +3,7 @@ package clickhousestore
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -86,4 +87,92 @@ func writeLimited(t *testing.T, s *Store, tenant, k string) error {
 		t.Fatal(cerr)
 	}
 	return err
+}
+
+// TestLimitsHeadroom covers the writes that reserve headroom instead of checking each point:
+// their new series are counted at Commit (a second write of the same series adds nothing), a
+// write that reaches the limit switches to checking each point and stops exactly at it, and
+// concurrent writers near the limit together admit exactly the limit.
+func TestLimitsHeadroom(t *testing.T) {
+	srv := chtest.Start(t)
+	s := openStore(t, testOptions(t, srv.Addr))
+	defer s.Close()
+	s.SetLimits(func(tenant string) limits.Values {
+		var v limits.Values
+		v[limits.MaxSeriesPerTenant] = map[string]float64{"one": 10_000, "many": 3_000}[tenant]
+		return v
+	})
+	write := func(tenant, metric string, from, to int) (accepted int) {
+		t.Helper()
+		ap := s.Appender(tenant)
+		for i := from; i < to; i++ {
+			err := ap.Append(metric, gaugeMeta, labelsOf("k", fmt.Sprint(i)), 1_800_000_000_000, 1)
+			switch {
+			case err == nil:
+				accepted++
+			case !store.IsCardinalityError(err):
+				t.Errorf("series %d: %v", i, err)
+			}
+		}
+		if err := ap.Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return accepted
+	}
+	counted := func(tenant string) int64 {
+		ts := s.lim.tenant(tenant)
+		ts.cnt.Lock()
+		defer ts.cnt.Unlock()
+		if ts.inflight != 0 {
+			t.Errorf("%s: %d series of headroom still reserved after every write ended", tenant, ts.inflight)
+		}
+		return ts.series
+	}
+	if n := write("one", "a", 0, 1500); n != 1500 {
+		t.Fatalf("1500 new series far from the limit: %d accepted", n)
+	}
+	if n := write("one", "a", 0, 1500); n != 1500 || counted("one") != 1500 {
+		t.Fatalf("the same series again: %d accepted, %d counted, want 1500 and 1500", n, counted("one"))
+	}
+	if n := write("one", "b", 0, 9000); n != 8500 || counted("one") != 10_000 {
+		t.Fatalf("9000 new series with room for 8500: %d accepted, %d counted", n, counted("one"))
+	}
+
+	// 4 writers of 1,000 new series each, in commits of 250, with room for 3,000
+	var wg sync.WaitGroup
+	accepted := make([]int, 4)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range 4 {
+				from := w*1000 + c*250
+				accepted[w] += write("many", fmt.Sprint("m", w%2), from, from+250)
+			}
+		}()
+	}
+	wg.Wait()
+	if total := accepted[0] + accepted[1] + accepted[2] + accepted[3]; total != 3000 || counted("many") != 3000 {
+		t.Errorf("concurrent writers accepted %v (%d) and counted %d, want exactly 3000", accepted, total, counted("many"))
+	}
+	var stored int64
+	for _, m := range storetestSeries(t, s, "many") {
+		stored += m
+	}
+	if stored != 3000 {
+		t.Errorf("the series table holds %d series, want 3000", stored)
+	}
+}
+
+func storetestSeries(t *testing.T, s *Store, tenant string) map[string]int64 {
+	t.Helper()
+	ms, err := s.Metrics(context.Background(), tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int64{}
+	for _, m := range ms {
+		out[m.Name] = m.SeriesCount
+	}
+	return out
 }
