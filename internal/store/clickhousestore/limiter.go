@@ -22,7 +22,7 @@ import (
 // "Cardinality limits").
 //
 // Looking every point up in that set costs a cache miss per point (0.6 µs at 2M series, a
-// quarter of the engine's CPU per point), so a write far from the limits does not: it reserves
+// quarter of the Go side's CPU per point), so a write far from the limits does not: it reserves
 // headroom in chunks (inflight), as if each of its points might be a new series, and at Commit
 // counts the series that really are new among those the series cache has not stored in this
 // writer epoch (usually none, as series repeat). Near a limit, where no chunk fits, a write
