@@ -68,8 +68,8 @@ clickhouse-local: ## start ClickHouse on 127.0.0.1:9000 with data in ./data/clic
 dev: ## rebuild (go build) and restart Luminate whenever a .go or config file changes
 	@scripts/dev.sh
 
-bench: tools ## load test a running or freshly started Luminate through the JSON API (see docs/benchmarks.md)
-	@scripts/bench.sh
+bench: tools ## load test a running or freshly started Luminate through the JSON API (STORAGE=clickhouse: on ClickHouse; docs/benchmarks.md)
+	@STORAGE=$(STORAGE) scripts/bench.sh
 
 telemetrygen: ## install telemetrygen $(TELEMETRYGEN_VERSION) into bin/tools (the OTLP tests install it themselves when missing)
 	GOBIN=$(TOOLS) go install github.com/open-telemetry/opentelemetry-collector-contrib/cmd/telemetrygen@$(TELEMETRYGEN_VERSION)

@@ -14,6 +14,7 @@
 #   make bench BENCH_ARGS="--mode otlp-http --gzip"
 #   make bench BENCH_ARGS="--customers 1000 --query-runs 5 --json"
 #   make bench BENCH_ARGS="--url http://host:8080 --token $TOKEN"   # a running server, nothing spawned
+#   make bench STORAGE=clickhouse                     # the spawned server on ClickHouse (CLICKHOUSE_ADDR)
 #   scripts/bench.sh --customers 100 --points 3                      # same, without make
 #
 # BENCH_ARGS is split on whitespace (no quoting); `bin/luminate-bench -h` lists every flag.
@@ -37,5 +38,24 @@ if [[ $spawns == 1 && ! -x bin/luminate ]]; then
 fi
 mkdir -p bin
 go build -o bin/luminate-bench ./cmd/luminate-bench
+
+# STORAGE=clickhouse: the spawned server runs on ClickHouse at CLICKHOUSE_ADDR (make
+# clickhouse-local starts one), in a fresh database bench_<time> unless CLICKHOUSE_DATABASE is
+# set; the schema is applied first, as make run does.
+if [[ "${STORAGE:-badger}" == clickhouse && $spawns == 1 ]]; then
+	export CLICKHOUSE_ADDR="${CLICKHOUSE_ADDR:-127.0.0.1:9000}"
+	export CLICKHOUSE_DATABASE="${CLICKHOUSE_DATABASE:-bench_$(date +%s)}"
+	go build -o bin/luminate-schema ./cmd/luminate-schema
+	echo "bench: ClickHouse ${CLICKHOUSE_ADDR}, database ${CLICKHOUSE_DATABASE}" >&2
+	bin/luminate-schema apply >&2 || { echo "bench: is ClickHouse running? make clickhouse-local starts one" >&2; exit 1; }
+	config=configs/luminate.yaml
+	for i in "${!args[@]}"; do
+		case ${args[$i]} in
+		--config | -config) config=${args[$((i + 1))]} ;;
+		--config=* | -config=*) config=${args[$i]#*=} ;;
+		esac
+	done
+	args+=(--config "${config},configs/storage-clickhouse.yaml")
+fi
 
 exec bin/luminate-bench "${args[@]}"

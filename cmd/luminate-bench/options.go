@@ -80,7 +80,7 @@ func parseArgs(args []string, getenv func(string) string, stderr io.Writer) (*op
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.mode, "mode", modeJSON, "write path: json (POST /api/v1/write), otlp-http (POST /v1/metrics, protobuf) or otlp-grpc")
 	fs.StringVar(&o.server, "server", "bin/luminate", "spawn mode: the server binary to start")
-	fs.StringVar(&o.config, "config", "configs/luminate.yaml", "spawn mode: the server's config file")
+	fs.StringVar(&o.config, "config", "configs/luminate.yaml", "spawn mode: the server's config files, comma-separated (later ones override, as repeated --config)")
 	fs.BoolVar(&o.keep, "keep", false, "spawn mode: keep the temp dir (data and server.log) instead of removing it")
 	fs.StringVar(&o.url, "url", "", "target mode: base URL of a running Luminate API, e.g. http://host:8080 (no server is started)")
 	fs.StringVar(&o.token, "token", getenv("LUMINATE_TOKEN"), "target mode: bearer token with scopes read,write (default $LUMINATE_TOKEN)")

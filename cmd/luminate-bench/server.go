@@ -45,8 +45,10 @@ func startServer(o *options) (*spawned, error) {
 	if _, err := os.Stat(o.server); err != nil {
 		return nil, fmt.Errorf("server binary: %w (build it with make build-local)", err)
 	}
-	if _, err := os.Stat(o.config); err != nil {
-		return nil, fmt.Errorf("server config: %w", err)
+	for _, c := range strings.Split(o.config, ",") {
+		if _, err := os.Stat(c); err != nil {
+			return nil, fmt.Errorf("server config: %w", err)
+		}
 	}
 	tmp, err := os.MkdirTemp("", "luminate-bench-")
 	if err != nil {
@@ -77,7 +79,10 @@ func (s *spawned) start(o *options) error {
 	s.otlpHTTP = fmt.Sprintf("http://%s:%d", host, ports[2])
 	s.healthURL = fmt.Sprintf("http://%s:%d/", host, ports[3])
 
-	args := []string{"--config", o.config}
+	var args []string
+	for _, c := range strings.Split(o.config, ",") {
+		args = append(args, "--config", c)
+	}
 	if l := o.groupLimit(); l > defaultMaxLimit {
 		// the group-by-customer query asks for every customer; let the server answer that many
 		args = append(args, "--set=extensions::luminatequery::query::max_limit="+strconv.Itoa(l))
