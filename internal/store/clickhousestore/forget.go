@@ -96,12 +96,8 @@ func (s *Store) settle(vs map[tenantMetric]*dropVerdict, deleted map[tenantMetri
 	}
 }
 
-// forgetMetric forgets what this process cached about a metric another process deleted.
-func (s *Store) forgetMetric(tenant, metric string) {
-	s.forgetMetrics([]tenantMetric{{tenant, metric}})
-}
-
-// forgetMetrics forgets several deleted metrics at once (one new writer epoch for all).
+// forgetMetrics forgets what this process cached about metrics another process deleted (one new
+// writer epoch for all).
 func (s *Store) forgetMetrics(ks []tenantMetric) {
 	vs := s.detach(ks)
 	deleted := make(map[tenantMetric]bool, len(vs))
