@@ -2,8 +2,10 @@ package clickhousestore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
+	"net"
 	"time"
 
 	"github.com/luminate-metrics/luminate/internal/apierror"
@@ -111,6 +113,12 @@ func (s *Store) queryContext(ctx context.Context) context.Context {
 func (s *Store) queryError(ctx context.Context, what string, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("clickhouse %s: %w (%v)", what, ctxErr, err)
+	}
+	// the driver sets the connection's deadline to the context's, and its read can time out a
+	// moment before the context's own timer marks it done: that is the deadline too
+	var ne net.Error
+	if dl, ok := ctx.Deadline(); ok && errors.As(err, &ne) && ne.Timeout() && time.Until(dl) < 50*time.Millisecond {
+		return fmt.Errorf("clickhouse %s: %w (%v)", what, context.DeadlineExceeded, err)
 	}
 	return fmt.Errorf("clickhouse %s: %w", what, err)
 }
