@@ -47,11 +47,16 @@ type process struct {
 	done  chan error
 }
 
-func startBinary(t *testing.T, bin, dataDir string, p ports) *process {
+// startBinary starts the binary with configs/luminate.yaml and then the extra config URIs (e.g.
+// an engine's, see engines).
+func startBinary(t *testing.T, bin, dataDir string, p ports, extra ...string) *process {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
-	cfg := filepath.Join(filepath.Dir(file), "..", "..", "configs", "luminate.yaml")
-	cmd := exec.Command(bin, "--config", cfg)
+	args := []string{"--config", filepath.Join(filepath.Dir(file), "..", "..", "configs", "luminate.yaml")}
+	for _, e := range extra {
+		args = append(args, "--config", e)
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(),
 		"JWT_SECRET="+secret,
 		"LUMINATE_DATA_DIR="+dataDir,
@@ -182,6 +187,12 @@ func sumByAPI(t *testing.T, api, tok, metric string) (float64, int) {
 // get its 200 means the server dropped a request in flight (stored it, then closed the
 // connection without answering), which a client would retry and double-count elsewhere.
 func TestBinaryGracefulShutdown(t *testing.T) {
+	for _, eng := range engines() {
+		t.Run(eng.name, func(t *testing.T) { testGracefulShutdown(t, eng.config(t)...) })
+	}
+}
+
+func testGracefulShutdown(t *testing.T, storage ...string) {
 	const (
 		writers   = 4
 		perReq    = 100 // points per request: one per series p00..p99
@@ -191,7 +202,7 @@ func TestBinaryGracefulShutdown(t *testing.T) {
 	bin := binary(t)
 	dataDir := t.TempDir()
 	p := freePorts(t)
-	pr := startBinary(t, bin, dataDir, p)
+	pr := startBinary(t, bin, dataDir, p, storage...)
 	tok := token(t, "graceful", "read", "write")
 	base := time.Now().Add(-30 * time.Minute).UnixMilli()
 
@@ -294,7 +305,7 @@ func TestBinaryGracefulShutdown(t *testing.T) {
 	}
 	t.Logf("exited 0 %v after SIGTERM", took.Round(time.Millisecond))
 
-	pr = startBinary(t, bin, dataDir, p)
+	pr = startBinary(t, bin, dataDir, p, storage...)
 	defer pr.stop(t, grace)
 	var total int64
 	inFlight := 0
