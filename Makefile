@@ -19,7 +19,7 @@ IMAGE    := $(if $(REGISTRY),$(REGISTRY)/,)luminate:$(TAG)
 DOCKER   ?= docker
 KUBECTL  ?= kubectl
 
-.PHONY: help deps build build-local tools test test-coverage lint run dev bench bench-storage telemetrygen clickhouse-local clean
+.PHONY: help deps build build-local tools test test-coverage lint run dev bench bench-storage telemetrygen clickhouse-local clickhouse-setup clean
 STORAGE ?= badger
 .PHONY: docker-build docker-run docker-push k8s-deploy k8s-deploy-badger k8s-delete k8s-logs k8s-status k8s-configs
 
@@ -61,6 +61,9 @@ lint: ## gofmt check, go vet, staticcheck
 
 run: build ## start Luminate on Badger (data in ./data; STORAGE=clickhouse: on CLICKHOUSE_ADDR) and print a token and curls
 	@STORAGE=$(STORAGE) scripts/run.sh
+
+clickhouse-setup: tools ## apply the ClickHouse schema migrations (CLICKHOUSE_ADDR, CLICKHOUSE_DATABASE, CLICKHOUSE_CLUSTER; see luminate-schema -h)
+	bin/luminate-schema apply
 
 clickhouse-local: ## start ClickHouse on 127.0.0.1:9000 with data in ./data/clickhouse (installs Debian's when root); STOP=1 stops it
 	@STOP=$(STOP) scripts/clickhouse-local.sh
