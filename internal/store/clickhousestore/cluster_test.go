@@ -59,6 +59,21 @@ func TestCluster(t *testing.T) {
 	t.Run("Semantics", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) store.Store { return openStore(t, clusterOpts(t)) })
 	})
+	t.Run("CardinalityPaths", func(t *testing.T) {
+		testMetricCardinalityPaths(t, clusterOpts(t), func(s *Store, verb string) {
+			for _, sh := range shards {
+				conn, err := dial(context.Background(), s.o, []string{sh.Addr}, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				err = conn.Exec(context.Background(), "SYSTEM "+verb+" MERGES "+s.t.seriesLocal)
+				conn.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	})
 	t.Run("SameAsSingleServer", func(t *testing.T) {
 		single := openStore(t, testOptions(t, chtest.Start(t).Addr))
 		defer single.Close()

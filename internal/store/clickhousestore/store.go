@@ -42,7 +42,8 @@ type Store struct {
 	limitsF atomic.Pointer[store.LimitsFunc] // cardinality limits (limiter.go)
 	lim     limiter
 
-	exactScans atomic.Int64 // queries that needed the full duplicate scan (tests, diagnostics)
+	exactScans       atomic.Int64 // queries that needed the full duplicate scan (tests, diagnostics)
+	exactCardinality atomic.Int64 // MetricCardinality calls that found duplicate series rows (tests)
 }
 
 // currentCache returns the writer epoch new commits use, starting a new one when the current one
