@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/luminate-metrics/luminate/internal/model"
 	"github.com/luminate-metrics/luminate/internal/store"
 	"github.com/luminate-metrics/luminate/internal/store/memstore"
 	"github.com/luminate-metrics/luminate/internal/store/storetest"
@@ -34,6 +35,11 @@ type compactingAppender struct {
 
 func (c compacting) Appender(tenant string) store.Appender {
 	return compactingAppender{Appender: c.Store.Appender(tenant), s: c.Store}
+}
+
+// AppendPoint keeps the OTLP shapes (start times, histograms) in the compacted suite.
+func (a compactingAppender) AppendPoint(metric string, meta model.MetricMeta, ls model.Labels, p model.Point) error {
+	return a.Appender.(store.PointAppender).AppendPoint(metric, meta, ls, p)
 }
 
 func (a compactingAppender) Commit(ctx context.Context) error {
