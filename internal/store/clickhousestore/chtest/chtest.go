@@ -190,13 +190,18 @@ func freePorts(n int) ([]int, error) {
 	return out, nil
 }
 
-// compression is the server's compression config: zstd level 3 for parts of 10 MB and more,
-// unless LUMINATE_CLICKHOUSE_LZ4=1 asks for the server default (lz4 everywhere), e.g. to compare.
+// compression is the server's compression config: zstd level 3 (LUMINATE_CLICKHOUSE_ZSTD_LEVEL
+// to compare others) for parts of 10 MB and more, unless LUMINATE_CLICKHOUSE_LZ4=1 asks for the
+// server default (lz4 everywhere).
 func compression() string {
 	if os.Getenv("LUMINATE_CLICKHOUSE_LZ4") == "1" {
 		return ""
 	}
-	return "<compression><case><min_part_size>10000000</min_part_size><min_part_size_ratio>0</min_part_size_ratio><method>zstd</method><level>3</level></case></compression>"
+	level := 3
+	if l, err := strconv.Atoi(os.Getenv("LUMINATE_CLICKHOUSE_ZSTD_LEVEL")); err == nil && l >= 1 && l <= 22 {
+		level = l
+	}
+	return fmt.Sprintf("<compression><case><min_part_size>10000000</min_part_size><min_part_size_ratio>0</min_part_size_ratio><method>zstd</method><level>%d</level></case></compression>", level)
 }
 
 func (s *Server) writeConfig() error {
