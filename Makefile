@@ -98,7 +98,7 @@ docker-build: ## build the image [REGISTRY/]luminate:TAG (TAG: git commit; deplo
 docker-run: docker-build ## run the image on Badger: ports 8080 4317 4318 13133, data in volume luminate-data, JWT_SECRET from .env
 	@source scripts/env.sh && exec $(DOCKER) run --rm $$([[ -t 0 ]] && echo -it) --name luminate \
 		-p 8080:8080 -p 4317:4317 -p 4318:4318 -p 13133:13133 \
-		-v luminate-data:/data -e JWT_SECRET $(IMAGE)
+		-v luminate-data:/data -e JWT_SECRET -e JWT_SECRET_PREVIOUS $(IMAGE)
 
 docker-push: ## push REGISTRY/luminate:TAG (make docker-push REGISTRY=ghcr.io/acme TAG=0.1.0)
 	@test -n "$(REGISTRY)" || { echo "docker-push: set REGISTRY, e.g. make docker-push REGISTRY=ghcr.io/acme TAG=0.1.0"; exit 1; }

@@ -198,7 +198,7 @@ func checkContainers(t *testing.T, m *manifests, w workload) {
 			t.Errorf("container %s: image %q, want \"luminate\" (set by k8s.sh from REGISTRY and TAG)", c.Name, c.Image)
 		}
 		for _, e := range c.Env {
-			if (e.Name == "JWT_SECRET" || e.Name == "CLICKHOUSE_PASSWORD") && (e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil) {
+			if (e.Name == "JWT_SECRET" || e.Name == "JWT_SECRET_PREVIOUS" || e.Name == "CLICKHOUSE_PASSWORD") && (e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil) {
 				t.Errorf("container %s: %s must come from a Secret", c.Name, e.Name)
 			}
 		}
@@ -209,13 +209,18 @@ func checkContainers(t *testing.T, m *manifests, w workload) {
 		if w.kind == "Job" {
 			// The schema Job serves nothing (no probes, ports or grace period) and verifies no
 			// tokens: it must not even see the JWT secret.
-			if _, ok := env["JWT_SECRET"]; ok {
-				t.Errorf("container %s gets JWT_SECRET, which it does not need", c.Name)
+			for _, k := range []string{"JWT_SECRET", "JWT_SECRET_PREVIOUS"} {
+				if _, ok := env[k]; ok {
+					t.Errorf("container %s gets %s, which it does not need", c.Name, k)
+				}
 			}
 			continue
 		}
 		if env["JWT_SECRET"] != testJWTSecret {
 			t.Errorf("container %s: JWT_SECRET is not the secret of base/secrets.env", c.Name)
+		}
+		if _, ok := env["JWT_SECRET_PREVIOUS"]; !ok {
+			t.Errorf("container %s: no JWT_SECRET_PREVIOUS from the Secret, so a rotation would have a window of 401s", c.Name)
 		}
 
 		if _, ok := configArg(c); !ok {

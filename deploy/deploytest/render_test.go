@@ -82,7 +82,7 @@ func kubeFS(t *testing.T) filesys.FileSystem {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secrets := "JWT_SECRET=" + testJWTSecret + "\nCLICKHOUSE_PASSWORD=\n"
+	secrets := "JWT_SECRET=" + testJWTSecret + "\nJWT_SECRET_PREVIOUS=\nCLICKHOUSE_PASSWORD=\n"
 	if err := mem.WriteFile(filepath.Join(kubeDir, "base", "secrets.env"), []byte(secrets)); err != nil {
 		t.Fatal(err)
 	}

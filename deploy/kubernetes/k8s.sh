@@ -36,7 +36,8 @@ write_secrets() {
 		umask 077
 		# removed first: umask applies only to a file being created
 		rm -f deploy/kubernetes/base/secrets.env
-		printf 'JWT_SECRET=%s\nCLICKHOUSE_PASSWORD=%s\n' "$JWT_SECRET" "${CLICKHOUSE_PASSWORD:-}" \
+		# JWT_SECRET_PREVIOUS: the old secret during a rotation (docs/deploy.md), else empty
+		printf 'JWT_SECRET=%s\nJWT_SECRET_PREVIOUS=%s\nCLICKHOUSE_PASSWORD=%s\n' "$JWT_SECRET" "${JWT_SECRET_PREVIOUS:-}" "${CLICKHOUSE_PASSWORD:-}" \
 			>deploy/kubernetes/base/secrets.env
 	)
 }

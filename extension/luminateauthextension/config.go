@@ -15,6 +15,7 @@ import (
 //	extensions:
 //	  luminateauth:
 //	    secret: ${env:JWT_SECRET}
+//	    previous_secret: ${env:JWT_SECRET_PREVIOUS:-}  # optional, during a rotation
 //	    public_keys_file: /etc/luminate/jwks.json   # optional RS256/ES256 keys
 //	    audience: luminate                          # optional, checked when set
 //	    required_scope: write                       # OTLP needs write (api.md)
@@ -23,6 +24,9 @@ type Config struct {
 	// Secret is the HS256 key; at least 32 bytes. configopaque keeps it out of logs and
 	// `otelcol print-config`.
 	Secret configopaque.String `mapstructure:"secret"`
+	// PreviousSecret also verifies HS256 tokens while a new Secret rolls out (docs/deploy.md,
+	// "Rotating the JWT secret"); empty outside a rotation.
+	PreviousSecret configopaque.String `mapstructure:"previous_secret"`
 	// PublicKeysFile is a PEM or JWKS file of RS256/ES256 keys (auth.LoadPublicKeys).
 	PublicKeysFile string `mapstructure:"public_keys_file"`
 	Audience       string `mapstructure:"audience"`
@@ -49,6 +53,9 @@ func (c *Config) Validate() error {
 	if n := len(c.Secret); n > 0 && n < auth.MinSecretLen {
 		errs = append(errs, fmt.Errorf("secret: JWT_SECRET is %d bytes, at least %d are required", n, auth.MinSecretLen))
 	}
+	if n := len(c.PreviousSecret); n > 0 && (n < auth.MinSecretLen || c.Secret == "") {
+		errs = append(errs, fmt.Errorf("previous_secret: JWT_SECRET_PREVIOUS is %d bytes and needs secret set; at least %d bytes are required", n, auth.MinSecretLen))
+	}
 	if c.Leeway < 0 {
 		errs = append(errs, fmt.Errorf("leeway is %s, it must not be negative", c.Leeway))
 	}
@@ -64,10 +71,11 @@ func (c *Config) Validate() error {
 // verifierConfig turns c into auth.Config, loading the keys file.
 func (c *Config) verifierConfig() (auth.Config, error) {
 	ac := auth.Config{
-		Secret:   string(c.Secret),
-		Audience: c.Audience,
-		Issuer:   c.Issuer,
-		Leeway:   c.Leeway,
+		Secret:         string(c.Secret),
+		PreviousSecret: string(c.PreviousSecret),
+		Audience:       c.Audience,
+		Issuer:         c.Issuer,
+		Leeway:         c.Leeway,
 	}
 	if c.Leeway == 0 {
 		ac.Leeway = -1 // auth.Config reads 0 as "default"; here the user asked for none

@@ -41,6 +41,10 @@ func TestCreateFailsEarly(t *testing.T) {
 	}{
 		{"short secret", func(c *Config) { c.Secret = "twelve-bytes" }, "JWT_SECRET is 12 bytes, at least 32 are required"},
 		{"no key", func(*Config) {}, "JWT_SECRET is not set"},
+		{"short previous secret", func(c *Config) {
+			c.Secret = "luminate-test-secret-0123456789abcdef"
+			c.PreviousSecret = "old"
+		}, "JWT_SECRET_PREVIOUS is 3 bytes"},
 		{"missing keys file", func(c *Config) { c.PublicKeysFile = filepath.Join(dir, "missing.pem") }, "missing.pem"},
 		{"bad keys file", func(c *Config) { c.PublicKeysFile = garbage }, "no PEM block found"},
 	}

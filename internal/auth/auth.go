@@ -55,6 +55,10 @@ func (c *Claims) HasScope(s string) bool { return slices.Contains(c.Scopes, s) }
 type Config struct {
 	// Secret is the HS256 key (JWT_SECRET). Empty disables HS256 (then PublicKeys must be set).
 	Secret string
+	// PreviousSecret (JWT_SECRET_PREVIOUS) also verifies HS256 tokens during a secret rotation,
+	// so that tokens signed with the old secret keep working while the new one rolls out.
+	// Tokens are only ever minted with Secret.
+	PreviousSecret string
 	// PublicKeys verify RS256/ES256 tokens (see LoadPublicKeys), by key id; "" is the key for
 	// tokens without a kid. Values are *rsa.PublicKey (RS256) or P-256 *ecdsa.PublicKey (ES256).
 	PublicKeys map[string]any
@@ -81,6 +85,9 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	}
 	if cfg.Secret != "" && len(cfg.Secret) < MinSecretLen {
 		return nil, fmt.Errorf("auth: JWT_SECRET is %d bytes, at least %d are required", len(cfg.Secret), MinSecretLen)
+	}
+	if cfg.PreviousSecret != "" && (cfg.Secret == "" || len(cfg.PreviousSecret) < MinSecretLen) {
+		return nil, fmt.Errorf("auth: JWT_SECRET_PREVIOUS is %d bytes and needs JWT_SECRET set; at least %d bytes are required", len(cfg.PreviousSecret), MinSecretLen)
 	}
 	cfg.PublicKeys = maps.Clone(cfg.PublicKeys) // the caller may reuse its map; we are read concurrently
 	switch {
@@ -203,6 +210,10 @@ func (v *Verifier) key(t *jwt.Token) (any, error) {
 	case "HS256":
 		if v.cfg.Secret == "" {
 			return nil, errors.New("HS256 is not configured")
+		}
+		if v.cfg.PreviousSecret != "" {
+			// the parser tries each key: the current secret first
+			return jwt.VerificationKeySet{Keys: []jwt.VerificationKey{[]byte(v.cfg.Secret), []byte(v.cfg.PreviousSecret)}}, nil
 		}
 		return []byte(v.cfg.Secret), nil
 	case "RS256", "ES256":

@@ -242,6 +242,8 @@ func TestNewVerifierRefusesBadConfig(t *testing.T) {
 		{"nothing", Config{}, "JWT_SECRET is not set"},
 		{"short secret", Config{Secret: "twelve-bytes"}, "JWT_SECRET is 12 bytes, at least 32 are required"},
 		{"31 bytes", Config{Secret: strings.Repeat("s", 31)}, "JWT_SECRET is 31 bytes"},
+		{"short previous secret", Config{Secret: testSecret, PreviousSecret: "old"}, "JWT_SECRET_PREVIOUS is 3 bytes"},
+		{"previous secret alone", Config{PreviousSecret: testSecret, PublicKeys: map[string]any{"k": &keys().rsa.PublicKey}}, "needs JWT_SECRET set"},
 		{"RSA 1024", Config{PublicKeys: map[string]any{"k": &r1024.PublicKey}}, "RSA key is 1024 bits, at least 2048 are required"},
 		{"P-384", Config{PublicKeys: map[string]any{"k": &p384.PublicKey}}, "curve P-384"},
 		{"ed25519", Config{PublicKeys: map[string]any{"k": edPub}}, "key type ed25519.PublicKey is not supported"},
@@ -329,4 +331,23 @@ func TestIsKnownScope(t *testing.T) {
 			t.Errorf("IsKnownScope(%q) = true", s)
 		}
 	}
+}
+
+// TestPreviousSecret: during a rotation tokens of the new and of the previous secret verify,
+// a token of any other secret is refused as before, and without the previous secret its
+// tokens are refused.
+func TestPreviousSecret(t *testing.T) {
+	const newSecret = "luminate-new-secret-0123456789abcdef0123"
+	rotating := newVerifier(t, Config{Secret: newSecret, PreviousSecret: testSecret})
+	for name, key := range map[string]string{"new": newSecret, "previous": testSecret} {
+		c, err := rotating.Verify(sign(t, jwt.SigningMethodHS256, []byte(key), "", claims()))
+		if err != nil || c.TenantID != "acme" {
+			t.Errorf("token of the %s secret: %+v %v", name, c, err)
+		}
+	}
+	other := sign(t, jwt.SigningMethodHS256, []byte("some-other-secret-0123456789abcdef0123"), "", claims())
+	_, err := rotating.Verify(other)
+	checkErr(t, err, apierror.InvalidToken, newSecret, other)
+	_, err = newVerifier(t, Config{Secret: newSecret}).Verify(hs(t, claims()))
+	checkErr(t, err, apierror.InvalidToken, newSecret)
 }
