@@ -27,6 +27,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+
+	"github.com/luminate-metrics/luminate/internal/auth"
 )
 
 // call sends one request to the API and returns status, headers and the decoded JSON body
@@ -640,5 +642,41 @@ func testLimitsEndToEnd(t *testing.T, storage ...string) {
 	}
 	if i := slices.IndexFunc(strings.Split(text, "\n"), func(l string) bool { return strings.Contains(l, "/api/v1/metrics/m/") }); i >= 0 {
 		t.Error("a raw path in the route labels")
+	}
+}
+
+// TestSecretRotation runs the shipped config during a rotation (JWT_SECRET_PREVIOUS set): a
+// token of the previous secret still writes and queries, over JSON and OTLP; a token of any
+// other secret is refused with 401.
+func TestSecretRotation(t *testing.T) {
+	const previous = "the-previous-secret-of-this-test-0123456789"
+	t.Setenv("JWT_SECRET_PREVIOUS", previous)
+	in := startCollector(t, t.TempDir(), freePorts(t))
+	defer in.stop(t)
+	mint := func(key string) string {
+		tok, err := auth.Mint(key, "rotating", []string{"read", "write"}, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	old, current, other := mint(previous), mint(secret), mint("some-other-secret-0123456789abcdef0123")
+	now := time.Now().UnixMilli()
+	for name, tok := range map[string]string{"previous": old, "current": current} {
+		body := fmt.Sprintf(`{"metrics":[{"name":"rot","timestamp":%d,"value":1,"dimensions":{"by":%q}}]}`, now, name)
+		if code, _, v := call(t, http.MethodPost, in.api+"/api/v1/write", tok, body); code != 200 {
+			t.Errorf("write with a token of the %s secret: %d %v", name, code, v)
+		}
+	}
+	if code, _, v := call(t, http.MethodPost, in.api+"/api/v1/write", other, `{"metrics":[]}`); code != 401 || errCode(v) != "INVALID_TOKEN" {
+		t.Errorf("a token of another secret: %d %v, want 401 INVALID_TOKEN", code, v)
+	}
+	pb, _ := otlpRequest("rot_otlp", time.Now(), map[string]float64{"c": 1}, "").MarshalProto()
+	if code, body := post(t, in.otlpHTTP+"/v1/metrics", old, "application/x-protobuf", pb); code != 200 {
+		t.Errorf("OTLP with a token of the previous secret: %d %s", code, body)
+	}
+	got, code := sumBy(t, in, old, "rot", "by")
+	if code != 200 || got["previous"] != 1 || got["current"] != 1 {
+		t.Errorf("query with the previous secret's token: %d %v", code, got)
 	}
 }
