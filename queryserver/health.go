@@ -83,6 +83,9 @@ func (s *Server) handleHealthz(c *fiber.Ctx) error {
 // handleReadyz serves GET /readyz: ready when storage answers a ping. Decision: plain text
 // even on 503, as api.md says for the probes; a probe reads the status code only.
 func (s *Server) handleReadyz(c *fiber.Ctx) error {
+	if r := s.notReady.Load(); r != nil {
+		return c.Status(fiber.StatusServiceUnavailable).SendString("not ready: " + *r)
+	}
 	if h := s.pingStorage(c); h.Status == statusUnhealthy {
 		return c.Status(fiber.StatusServiceUnavailable).SendString("not ready: " + h.Message)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -111,7 +112,18 @@ type Server struct {
 	lnMu   sync.Mutex
 	ln     net.Listener
 	closed bool
+
+	// notReady, when set, is why /readyz answers 503 whatever the storage (SetNotReady)
+	notReady atomic.Pointer[string]
 }
+
+// SetNotReady makes /readyz answer 503 with the reason until SetReady: the collector's
+// extension uses it while the pipelines start (the JSON write handler and OTLP receivers are
+// not up yet, nor the collector's SIGTERM handling) and once shutdown has begun.
+func (s *Server) SetNotReady(reason string) { s.notReady.Store(&reason) }
+
+// SetReady undoes SetNotReady.
+func (s *Server) SetReady() { s.notReady.Store(nil) }
 
 // New builds the server and registers its routes. cfg must pass Validate: New panics
 // otherwise, as with any other programming error.

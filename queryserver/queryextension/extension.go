@@ -24,8 +24,9 @@ type queryExtension struct {
 }
 
 var (
-	_ extlink.Mounter                 = (*queryExtension)(nil)
-	_ extensioncapabilities.Dependent = (*queryExtension)(nil)
+	_ extlink.Mounter                       = (*queryExtension)(nil)
+	_ extensioncapabilities.Dependent       = (*queryExtension)(nil)
+	_ extensioncapabilities.PipelineWatcher = (*queryExtension)(nil)
 )
 
 // Dependencies makes the collector start the auth and store extensions first and stop them
@@ -77,9 +78,29 @@ func (e *queryExtension) Start(_ context.Context, host component.Host) error {
 		qc.Guard, qc.Metrics = lp.Guard(), lp.SelfMetrics()
 	}
 	e.server = queryserver.New(qc)
+	// not ready until every pipeline has started (Ready below)
+	e.server.SetNotReady("the collector's pipelines are starting")
 	e.serveCh = make(chan error, 1)
 	go func() { e.serveCh <- e.server.Listen(ln) }()
 	e.set.Logger.Info("Luminate API listening", zap.String("endpoint", ln.Addr().String()))
+	return nil
+}
+
+// Ready implements extensioncapabilities.PipelineWatcher: every pipeline has started, so the
+// JSON write handler and the OTLP receivers are up and /readyz may say so.
+func (e *queryExtension) Ready() error {
+	if e.server != nil {
+		e.server.SetReady()
+	}
+	return nil
+}
+
+// NotReady implements extensioncapabilities.PipelineWatcher: the collector is shutting down,
+// so load balancers stop sending new requests while the in-flight ones finish.
+func (e *queryExtension) NotReady() error {
+	if e.server != nil {
+		e.server.SetNotReady("shutting down")
+	}
 	return nil
 }
 

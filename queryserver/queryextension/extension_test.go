@@ -212,3 +212,26 @@ func TestConfig(t *testing.T) {
 }
 
 var _ extension.Extension = (*queryExtension)(nil)
+
+// /readyz follows the collector: not ready while the pipelines start (the write handler and the
+// OTLP receivers are not up yet), ready once they all started, not ready again at shutdown.
+func TestReadyzFollowsPipelines(t *testing.T) {
+	ext, base, _, stop := startExt(t, t.TempDir())
+	defer stop()
+	for _, step := range []struct {
+		what string
+		do   func() error
+		code int
+	}{
+		{"after Start", func() error { return nil }, 503},
+		{"after Ready", ext.Ready, 200},
+		{"after NotReady", ext.NotReady, 503},
+	} {
+		if err := step.do(); err != nil {
+			t.Fatal(err)
+		}
+		if code, body := get(t, base+"/readyz", ""); code != step.code {
+			t.Errorf("/readyz %s: %d %s, want %d", step.what, code, body, step.code)
+		}
+	}
+}
