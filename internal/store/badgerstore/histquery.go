@@ -207,24 +207,5 @@ func (e *histEvaluator) groups(keys [][]string) []store.Group {
 }
 
 func (e *histEvaluator) value(ci int, bucketMs int64) float64 {
-	a := &e.cells[ci].acc
-	if e.q.Kind == store.KindRate {
-		if bucketMs <= 0 {
-			return 0
-		}
-		return a.Count() / (float64(bucketMs) / 1000)
-	}
-	switch e.q.Agg.Func {
-	case store.AggCount:
-		return a.Count()
-	case store.AggSum:
-		return a.Sum()
-	case store.AggMin:
-		return a.Min()
-	case store.AggMax:
-		return a.Max()
-	case store.AggPercentile:
-		return a.Quantile(e.q.Agg.Percentile / 100)
-	}
-	return a.Sum() / a.Count()
+	return store.HistValue(&e.cells[ci].acc, e.q, bucketMs)
 }

@@ -166,7 +166,7 @@ func (c *histCells) series(key []string, pts []model.Point, meta model.MetricMet
 			b = &histCell{}
 			g.buckets[bt] = b
 		}
-		d := histDelta(pts, i, c.q.Start, meta)
+		d := store.HistObservations(pts, i, c.q.Start, meta)
 		for _, cell := range []*histCell{b, &g.total} {
 			cell.points++
 			if d != nil {
@@ -176,33 +176,11 @@ func (c *histCells) series(key []string, pts []model.Point, meta model.MetricMet
 	}
 }
 
-// histDelta is the observations point i adds (nil: none), memstore's deltaOf.
-func histDelta(pts []model.Point, i int, rangeStart int64, meta model.MetricMeta) *model.Histogram {
-	p := pts[i]
-	if meta.Temporality == model.TemporalityDelta {
-		return p.Hist
-	}
-	if i == 0 {
-		if p.Start != 0 && p.Start >= rangeStart {
-			return p.Hist
-		}
-		return nil
-	}
-	prev := pts[i-1]
-	if p.Start != 0 && p.Start != prev.Start {
-		return p.Hist
-	}
-	if d, ok := histogram.Delta(p.Hist, prev.Hist); ok {
-		return d
-	}
-	return p.Hist
-}
-
 func (c *histCells) groups() []store.Group {
 	q := c.q
 	out := make([]store.Group, 0, len(c.groupN))
 	for _, g := range c.groupN {
-		sg := store.Group{Key: g.key, Count: g.total.points, Value: histValue(&g.total.acc, q, q.End-q.Start)}
+		sg := store.Group{Key: g.key, Count: g.total.points, Value: store.HistValue(&g.total.acc, q, q.End-q.Start)}
 		if q.Interval > 0 || q.Kind == store.KindRate {
 			bl := q.Interval
 			if bl == 0 {
@@ -215,33 +193,10 @@ func (c *histCells) groups() []store.Group {
 			sort.Slice(ts, func(i, j int) bool { return ts[i] < ts[j] })
 			for _, t := range ts {
 				b := g.buckets[t]
-				sg.Buckets = append(sg.Buckets, store.Bucket{T: t, Value: histValue(&b.acc, q, bl), Count: b.points})
+				sg.Buckets = append(sg.Buckets, store.Bucket{T: t, Value: store.HistValue(&b.acc, q, bl), Count: b.points})
 			}
 		}
 		out = append(out, sg)
 	}
 	return store.RankGroups(snapTies(out), q.Order, q.Limit)
-}
-
-// histValue reads a query's value off a merge, memstore's histValue.
-func histValue(a *histogram.Acc, q *store.Query, bucketMs int64) float64 {
-	if q.Kind == store.KindRate {
-		if bucketMs <= 0 {
-			return 0
-		}
-		return a.Count() / (float64(bucketMs) / 1000)
-	}
-	switch q.Agg.Func {
-	case store.AggCount:
-		return a.Count()
-	case store.AggSum:
-		return a.Sum()
-	case store.AggMin:
-		return a.Min()
-	case store.AggMax:
-		return a.Max()
-	case store.AggPercentile:
-		return a.Quantile(q.Agg.Percentile / 100)
-	}
-	return a.Sum() / a.Count() // avg; NaN without observations
 }

@@ -20,11 +20,11 @@ import (
 func histogramGroups(runs []run, q *store.Query, meta model.MetricMeta) []store.Group {
 	fold := func(b *hbucket, pts []model.Point, i int) {
 		b.points++
-		if d := deltaOf(pts, i, q.Start, meta); d != nil {
+		if d := store.HistObservations(pts, i, q.Start, meta); d != nil {
 			b.acc.Add(d)
 		}
 	}
-	value := func(b *hbucket, bucketMs int64) float64 { return histValue(&b.acc, q, bucketMs) }
+	value := func(b *hbucket, bucketMs int64) float64 { return store.HistValue(&b.acc, q, bucketMs) }
 	count := func(b *hbucket) int64 { return b.points }
 	return cellGroups(runs, q, fold, value, count)
 }
@@ -32,47 +32,4 @@ func histogramGroups(runs []run, q *store.Query, meta model.MetricMeta) []store.
 type hbucket struct {
 	acc    histogram.Acc
 	points int64
-}
-
-func deltaOf(pts []model.Point, i int, rangeStart int64, meta model.MetricMeta) *model.Histogram {
-	p := pts[i]
-	if meta.Temporality == model.TemporalityDelta {
-		return p.Hist
-	}
-	if i == 0 {
-		if p.Start != 0 && p.Start >= rangeStart {
-			return p.Hist
-		}
-		return nil
-	}
-	prev := pts[i-1]
-	if p.Start != 0 && p.Start != prev.Start {
-		return p.Hist
-	}
-	if d, ok := histogram.Delta(p.Hist, prev.Hist); ok {
-		return d
-	}
-	return p.Hist
-}
-
-func histValue(a *histogram.Acc, q *store.Query, bucketMs int64) float64 {
-	if q.Kind == store.KindRate {
-		if bucketMs <= 0 {
-			return 0
-		}
-		return a.Count() / (float64(bucketMs) / 1000)
-	}
-	switch q.Agg.Func {
-	case store.AggCount:
-		return a.Count()
-	case store.AggSum:
-		return a.Sum()
-	case store.AggMin:
-		return a.Min()
-	case store.AggMax:
-		return a.Max()
-	case store.AggPercentile:
-		return a.Quantile(q.Agg.Percentile / 100)
-	}
-	return a.Sum() / a.Count() // avg; NaN without observations
 }
