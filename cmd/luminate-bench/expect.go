@@ -146,6 +146,31 @@ func (d *dataset) checkRateByRegion(raw json.RawMessage) (int, error) {
 // checkOneCustomer: the middle customer's api_latency per endpoint in 1-minute buckets aligned
 // to the epoch.
 func (d *dataset) checkOneCustomer(raw json.RawMessage) (int, error) {
+	s := d.shape
+	return d.checkCustomerMinutes(raw, func(i int) map[int64]minuteWant {
+		want := map[int64]minuteWant{}
+		for r := range s.Points {
+			b := s.T(r) / 60_000 * 60_000 // timestamps are positive: truncation is the floor
+			w := want[b]
+			w.sum += d.lat[r][i]
+			w.n++
+			w.count++
+			want[b] = w
+		}
+		return want
+	})
+}
+
+// minuteWant is an expected 1-minute bucket: its point count, and its value as sum / n.
+type minuteWant struct {
+	count int64
+	sum   float64
+	n     int64
+}
+
+// checkCustomerMinutes checks the middle customer's groups (one per endpoint, 1-minute buckets)
+// against what want computes for each group's series index.
+func (d *dataset) checkCustomerMinutes(raw json.RawMessage, want func(series int) map[int64]minuteWant) (int, error) {
 	var gs []groupPoints
 	if err := json.Unmarshal(raw, &gs); err != nil {
 		return 0, err
@@ -160,32 +185,20 @@ func (d *dataset) checkOneCustomer(raw json.RawMessage) (int, error) {
 		if e < 0 {
 			return len(gs), fmt.Errorf("group %v is not an endpoint of the workload", g.GroupKey)
 		}
-		type acc struct {
-			sum float64
-			n   int64
-		}
-		want := map[int64]*acc{}
-		for r := range s.Points {
-			b := s.T(r) / 60_000 * 60_000 // timestamps are positive: truncation is the floor
-			if want[b] == nil {
-				want[b] = &acc{}
-			}
-			want[b].sum += d.lat[r][c*s.Endpoints+e]
-			want[b].n++
-		}
-		if len(g.Points) != len(want) {
-			return len(gs), fmt.Errorf("group %v has %d buckets, want %d", g.GroupKey, len(g.Points), len(want))
+		w := want(c*s.Endpoints + e)
+		if len(g.Points) != len(w) {
+			return len(gs), fmt.Errorf("group %v has %d buckets, want %d", g.GroupKey, len(g.Points), len(w))
 		}
 		for _, p := range g.Points {
 			t, err := time.Parse(time.RFC3339Nano, p.Timestamp)
 			if err != nil {
 				return len(gs), fmt.Errorf("group %v: %w", g.GroupKey, err)
 			}
-			a := want[t.UnixMilli()]
-			if a == nil {
+			a, ok := w[t.UnixMilli()]
+			if !ok {
 				return len(gs), fmt.Errorf("group %v: bucket %s was not written", g.GroupKey, p.Timestamp)
 			}
-			if err := compare(g.GroupKey, p.Count, a.n, p.Value, a.sum/float64(a.n), relExact); err != nil {
+			if err := compare(g.GroupKey, p.Count, a.count, p.Value, a.sum/float64(a.n), relExact); err != nil {
 				return len(gs), fmt.Errorf("bucket %s: %w", p.Timestamp, err)
 			}
 		}

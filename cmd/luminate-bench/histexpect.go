@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"time"
 
 	"github.com/luminate-metrics/luminate/internal/workload"
 )
@@ -110,55 +109,21 @@ func (d *dataset) checkHistP95ByEndpoint(raw json.RawMessage) (int, string, erro
 // bucket's observations are those of the rounds in it (the first round's point counts itself,
 // every later one its round's observations), avg = their sum / their number.
 func (d *dataset) checkHistOneCustomer(raw json.RawMessage) (int, error) {
-	var gs []groupPoints
-	if err := json.Unmarshal(raw, &gs); err != nil {
-		return 0, err
-	}
 	s := d.shape
-	if len(gs) != s.Endpoints {
-		return len(gs), fmt.Errorf("%d groups, want %d (the endpoints of one customer)", len(gs), s.Endpoints)
-	}
-	c := s.Customers / 2
-	for _, g := range gs {
-		e := d.endpointIndex(g.GroupKey["endpoint"])
-		if e < 0 {
-			return len(gs), fmt.Errorf("group %v is not an endpoint of the workload", g.GroupKey)
-		}
-		type acc struct {
-			sum       float64
-			obs, rnds int64
-		}
-		want := map[int64]*acc{}
-		i := c*s.Endpoints + e
+	return d.checkCustomerMinutes(raw, func(i int) map[int64]minuteWant {
+		want := map[int64]minuteWant{}
 		for r := range s.Points {
 			b := s.T(r) / 60_000 * 60_000
-			if want[b] == nil {
-				want[b] = &acc{}
-			}
+			w := want[b]
 			for k := range obsPerRound {
-				want[b].sum += observation(s, i, r, k)
+				w.sum += observation(s, i, r, k)
 			}
-			want[b].obs += obsPerRound
-			want[b].rnds++
+			w.n += obsPerRound
+			w.count++ // a round's point
+			want[b] = w
 		}
-		if len(g.Points) != len(want) {
-			return len(gs), fmt.Errorf("group %v has %d buckets, want %d", g.GroupKey, len(g.Points), len(want))
-		}
-		for _, p := range g.Points {
-			t, err := time.Parse(time.RFC3339Nano, p.Timestamp)
-			if err != nil {
-				return len(gs), fmt.Errorf("group %v: %w", g.GroupKey, err)
-			}
-			a := want[t.UnixMilli()]
-			if a == nil {
-				return len(gs), fmt.Errorf("group %v: bucket %s was not written", g.GroupKey, p.Timestamp)
-			}
-			if err := compare(g.GroupKey, p.Count, a.rnds, p.Value, a.sum/float64(a.obs), relExact); err != nil {
-				return len(gs), fmt.Errorf("bucket %s: %w", p.Timestamp, err)
-			}
-		}
-	}
-	return len(gs), nil
+		return want
+	})
 }
 
 // bucketName is bucket b of latencyBounds in interval notation: (150, 175], (300, +Inf).
