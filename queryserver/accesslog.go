@@ -5,9 +5,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 
+	"github.com/luminate-metrics/luminate/internal/accesslog"
 	"github.com/luminate-metrics/luminate/internal/auth"
 	"github.com/luminate-metrics/luminate/internal/extlink"
 )
@@ -29,12 +28,8 @@ const requestIDKey = "requestid"
 // the cardinality of logs or metrics keyed by route.
 const unmatchedRoute = "unmatched"
 
-// accessLog logs one line per request: method, route template (never the raw path), status,
-// latency, tenant, error code and request id; never a header, so never the token. It renders
-// errors itself (rather than leaving it to fiber) so that the status it logs is the final one.
-//
-// Levels: 2xx/3xx at debug (a busy write endpoint would otherwise flood the collector's log),
-// 4xx at info, 5xx at warn (the cause is logged at error where it is known).
+// accessLog logs one line per request (internal/accesslog). It renders errors itself (rather
+// than leaving it to fiber) so that the status it logs is the final one.
 func (s *Server) accessLog(c *fiber.Ctx) error {
 	start := time.Now()
 	c.Locals(localStart, start.UnixNano())
@@ -51,14 +46,7 @@ func (s *Server) logAccess(c *fiber.Ctx, latency time.Duration) {
 	status := c.Response().StatusCode()
 	route := routeTemplate(c)
 	s.metrics.ObserveRequest(route, methodLabel(c.Method()), status, latency)
-	level := zapcore.DebugLevel
-	switch {
-	case status >= 500:
-		level = zapcore.WarnLevel
-	case status >= 400:
-		level = zapcore.InfoLevel
-	}
-	ce := s.log.Check(level, "http request")
+	ce := accesslog.Check(s.log, status)
 	if ce == nil {
 		return // level disabled: skip building the fields
 	}
@@ -72,15 +60,8 @@ func (s *Server) logAccess(c *fiber.Ctx, latency time.Duration) {
 	} else if t, ok := c.Locals(extlink.LocalTenant).(string); ok {
 		tenant = t
 	}
-	ce.Write(
-		zap.String("method", c.Method()),
-		zap.String("route", route),
-		zap.Int("status", status),
-		zap.Duration("latency", latency),
-		zap.String("tenant", tenant),
-		zap.String("code", code),
-		zap.String("requestId", requestID(c)),
-	)
+	accesslog.Write(ce, accesslog.Line{Method: c.Method(), Route: route, Status: status, Latency: latency,
+		Tenant: tenant, Code: code, RequestID: requestID(c)})
 }
 
 // routeTemplate names the route a request matched, in the {param} form of api.md:
@@ -135,25 +116,4 @@ func methodLabel(m string) string {
 func requestID(c *fiber.Ctx) string {
 	id, _ := c.Locals(requestIDKey).(string)
 	return id
-}
-
-// maxRequestIDLen bounds a client-supplied X-Request-ID, which is echoed and logged.
-const maxRequestIDLen = 128
-
-// sanitizeRequestID drops a client-supplied X-Request-ID that is too long or not printable
-// ASCII, so requestid generates one instead: the id is logged, and logs must not carry
-// arbitrary client bytes.
-func sanitizeRequestID(c *fiber.Ctx) error {
-	id := c.Request().Header.Peek(fiber.HeaderXRequestID)
-	ok := len(id) <= maxRequestIDLen
-	for _, b := range id {
-		if b < 0x21 || b > 0x7e {
-			ok = false
-			break
-		}
-	}
-	if !ok {
-		c.Request().Header.Del(fiber.HeaderXRequestID)
-	}
-	return c.Next()
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/valyala/fasthttp"
 	"go.uber.org/zap"
 
+	"github.com/luminate-metrics/luminate/internal/accesslog"
 	"github.com/luminate-metrics/luminate/internal/apierror"
 	"github.com/luminate-metrics/luminate/internal/auth"
 )
@@ -17,7 +18,7 @@ import (
 // so that a panic is logged with the 500 it turned into.
 func (s *Server) registerRoutes() {
 	app := s.app
-	app.Use(sanitizeRequestID)
+	app.Use(accesslog.SanitizeRequestID)
 	app.Use(requestid.New(requestid.Config{
 		Generator:  utils.UUIDv4, // random: the default counter-based UUID leaks request volume
 		ContextKey: requestIDKey,
