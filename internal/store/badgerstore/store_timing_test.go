@@ -8,13 +8,13 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/luminate-metrics/luminate/internal/model"
 	"github.com/luminate-metrics/luminate/internal/store"
+	"github.com/luminate-metrics/luminate/internal/store/storetest"
 	"github.com/luminate-metrics/luminate/internal/workload"
 )
 
@@ -36,7 +36,7 @@ func BenchmarkWorkload100k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	points, elapsed := writeWorkload(b, s, shape, 4, 5000)
+	points, elapsed := storetest.WriteWorkload(b, s, shape, 4, 5000)
 	var mem runtime.MemStats
 	runtime.ReadMemStats(&mem)
 	s, size, openDur := reopen(b, s, opts)
@@ -125,62 +125,6 @@ func runQueries(b *testing.B, s *Store, shape workload.Shape, phase string) {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-// writeWorkload writes every round of the shape, each round split into batches handed to
-// `writers` goroutines, and returns the points written and the time taken.
-func writeWorkload(b testing.TB, s *Store, shape workload.Shape, writers, batch int) (int, time.Duration) {
-	type job struct{ round, from, to int }
-	jobs := make(chan job, writers)
-	labels := make([]model.Labels, shape.Series())
-	for i := range labels {
-		labels[i] = shape.Labels(i)
-	}
-	// values are generated before the clock starts
-	lat := make([][]float64, shape.Points)
-	cnt := make([][]float64, shape.Points)
-	for r := range shape.Points {
-		lat[r], cnt[r] = make([]float64, shape.Series()), make([]float64, shape.Series())
-		for i := range shape.Series() {
-			lat[r][i], cnt[r][i] = shape.Latency(i, r), shape.Counter(i, r)
-		}
-	}
-	counter := model.MetricMeta{Type: model.TypeCounter, Temporality: model.TemporalityCumulative, Monotonic: true}
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				a := s.Appender("bench")
-				t := shape.T(j.round)
-				for i := j.from; i < j.to; i++ {
-					if err := a.Append("api_latency", model.MetricMeta{Unit: "ms"}, labels[i], t, lat[j.round][i]); err != nil {
-						b.Error(err)
-						return
-					}
-					if err := a.Append("requests_total", counter, labels[i], t, cnt[j.round][i]); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-				if err := a.Commit(context.Background()); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	per := batch / 2 // two metrics per series
-	for r := range shape.Points {
-		for from := 0; from < shape.Series(); from += per {
-			jobs <- job{r, from, min(from+per, shape.Series())}
-		}
-	}
-	close(jobs)
-	wg.Wait()
-	return shape.Series() * shape.Points * 2, time.Since(start)
-}
 
 func dirSize(b *testing.B, dir string) int64 {
 	var n int64

@@ -7,15 +7,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/luminate-metrics/luminate/internal/limits"
-	"github.com/luminate-metrics/luminate/internal/model"
 	"github.com/luminate-metrics/luminate/internal/store"
 	"github.com/luminate-metrics/luminate/internal/store/clickhousestore/chtest"
+	"github.com/luminate-metrics/luminate/internal/store/storetest"
 	"github.com/luminate-metrics/luminate/internal/workload"
 )
 
@@ -106,7 +105,7 @@ func benchWorkload(b *testing.B, shape workload.Shape, allQueries bool) {
 	// Commit waits for its INSERT, so the writers' concurrency bounds the INSERT size: 4 writers
 	// of 5,000 points (as the Badger benchmark) keep at most 20,000 points in flight.
 	goCPU0, serverCPU0 := processCPU(0), processCPU(serverPid)
-	points, elapsed := writeWorkload(b, s, shape, envInt("LUMINATE_BENCH_WRITERS", 4), 5000)
+	points, elapsed := storetest.WriteWorkload(b, s, shape, envInt("LUMINATE_BENCH_WRITERS", 4), 5000)
 	goCPU, serverCPU := processCPU(0)-goCPU0, processCPU(serverPid)-serverCPU0
 	ctx := context.Background()
 	t0 := time.Now()
@@ -272,59 +271,4 @@ func optimizeFinal(b testing.TB, s *Store, table string) {
 			time.Sleep(200 * time.Millisecond) // a merge started meanwhile: wait and retry
 		}
 	}
-}
-
-// writeWorkload writes every round of the shape, each round split into commits handed to
-// `writers` goroutines, and returns the points written and the time taken.
-func writeWorkload(b testing.TB, s *Store, shape workload.Shape, writers, batch int) (int, time.Duration) {
-	type job struct{ round, from, to int }
-	jobs := make(chan job, writers)
-	labels := make([]model.Labels, shape.Series())
-	for i := range labels {
-		labels[i] = shape.Labels(i)
-	}
-	lat := make([][]float64, shape.Points)
-	cnt := make([][]float64, shape.Points)
-	for r := range shape.Points {
-		lat[r], cnt[r] = make([]float64, shape.Series()), make([]float64, shape.Series())
-		for i := range shape.Series() {
-			lat[r][i], cnt[r][i] = shape.Latency(i, r), shape.Counter(i, r)
-		}
-	}
-	counter := model.MetricMeta{Type: model.TypeCounter, Temporality: model.TemporalityCumulative, Monotonic: true}
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				a := s.Appender("bench")
-				t := shape.T(j.round)
-				for i := j.from; i < j.to; i++ {
-					if err := a.Append("api_latency", model.MetricMeta{Unit: "ms"}, labels[i], t, lat[j.round][i]); err != nil {
-						b.Error(err)
-						return
-					}
-					if err := a.Append("requests_total", counter, labels[i], t, cnt[j.round][i]); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-				if err := a.Commit(context.Background()); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	per := batch / 2 // two metrics per series
-	for r := range shape.Points {
-		for from := 0; from < shape.Series(); from += per {
-			jobs <- job{r, from, min(from+per, shape.Series())}
-		}
-	}
-	close(jobs)
-	wg.Wait()
-	return shape.Series() * shape.Points * 2, time.Since(start)
 }
