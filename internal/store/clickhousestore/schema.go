@@ -156,6 +156,17 @@ type AppliedMigration struct {
 // Cluster DDL is sent to each server rather than with ON CLUSTER: on 18.16 ON CLUSTER needs
 // ZooKeeper (distributed DDL queue), which a plain sharded setup does not have.
 func ApplySchema(ctx context.Context, o Options) ([]SchemaStatus, error) {
+	return eachSchemaServer(ctx, o, applyOn)
+}
+
+// Status reports applied and pending migrations on every server the schema lives on.
+func Status(ctx context.Context, o Options) ([]SchemaStatus, error) {
+	return eachSchemaServer(ctx, o, statusOn)
+}
+
+// eachSchemaServer validates o and runs fn with the embedded migrations on every server the
+// schema lives on (schemaServers), in order, stopping at the first error.
+func eachSchemaServer(ctx context.Context, o Options, fn func(context.Context, Options, string, []Migration) (SchemaStatus, error)) ([]SchemaStatus, error) {
 	o = o.WithDefaults()
 	if err := o.Validate(); err != nil {
 		return nil, err
@@ -170,7 +181,7 @@ func ApplySchema(ctx context.Context, o Options) ([]SchemaStatus, error) {
 	}
 	var out []SchemaStatus
 	for _, addr := range servers {
-		st, err := applyOn(ctx, o, addr, migs)
+		st, err := fn(ctx, o, addr, migs)
 		if err != nil {
 			return out, fmt.Errorf("clickhouse schema on %s: %w", addr, err)
 		}
@@ -179,34 +190,17 @@ func ApplySchema(ctx context.Context, o Options) ([]SchemaStatus, error) {
 	return out, nil
 }
 
-// Status reports applied and pending migrations on every server the schema lives on.
-func Status(ctx context.Context, o Options) ([]SchemaStatus, error) {
-	o = o.WithDefaults()
-	if err := o.Validate(); err != nil {
-		return nil, err
-	}
-	migs, err := Migrations()
+func statusOn(ctx context.Context, o Options, addr string, migs []Migration) (SchemaStatus, error) {
+	conn, err := dial(ctx, o, []string{addr}, "")
 	if err != nil {
-		return nil, err
+		return SchemaStatus{}, err
 	}
-	servers, err := schemaServers(ctx, o)
+	defer conn.Close()
+	applied, err := appliedMigrations(ctx, conn, o.Database)
 	if err != nil {
-		return nil, err
+		return SchemaStatus{}, err
 	}
-	var out []SchemaStatus
-	for _, addr := range servers {
-		conn, err := dial(ctx, o, []string{addr}, "")
-		if err != nil {
-			return out, err
-		}
-		applied, err := appliedMigrations(ctx, conn, o.Database)
-		conn.Close()
-		if err != nil {
-			return out, fmt.Errorf("clickhouse schema on %s: %w", addr, err)
-		}
-		out = append(out, SchemaStatus{Server: addr, Applied: applied, Pending: pending(migs, applied)})
-	}
-	return out, nil
+	return SchemaStatus{Server: addr, Applied: applied, Pending: pending(migs, applied)}, nil
 }
 
 // schemaServers lists the servers to run DDL on: the first configured address alone, or every
