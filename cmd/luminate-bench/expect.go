@@ -37,18 +37,11 @@ type groupPoints struct {
 }
 
 func (d *dataset) checkAvgByCustomer(raw json.RawMessage) (int, error) {
-	var gs []groupValue
-	if err := json.Unmarshal(raw, &gs); err != nil {
-		return 0, err
+	gs, index, err := d.customerGroups(raw)
+	if err != nil {
+		return len(gs), err
 	}
 	s := d.shape
-	if len(gs) != s.Customers {
-		return len(gs), fmt.Errorf("%d groups, want %d (one per customer)", len(gs), s.Customers)
-	}
-	index := make(map[string]int, s.Customers)
-	for c := range s.Customers {
-		index[workload.Customer(c)] = c
-	}
 	for _, g := range gs {
 		c, ok := index[g.GroupKey["customer_id"]]
 		if !ok {
@@ -230,6 +223,24 @@ func near(got, want, rel float64) bool {
 }
 
 // endpointIndex is the index of endpoint name in the workload, or -1.
+// customerGroups decodes a group-by-customer answer, which must hold one group per customer,
+// and indexes the workload's customers by name.
+func (d *dataset) customerGroups(raw json.RawMessage) ([]groupValue, map[string]int, error) {
+	var gs []groupValue
+	if err := json.Unmarshal(raw, &gs); err != nil {
+		return nil, nil, err
+	}
+	s := d.shape
+	if len(gs) != s.Customers {
+		return gs, nil, fmt.Errorf("%d groups, want %d (one per customer)", len(gs), s.Customers)
+	}
+	index := make(map[string]int, s.Customers)
+	for c := range s.Customers {
+		index[workload.Customer(c)] = c
+	}
+	return gs, index, nil
+}
+
 func (d *dataset) endpointIndex(name string) int {
 	for e := range d.shape.Endpoints {
 		if workload.Endpoint(e) == name {

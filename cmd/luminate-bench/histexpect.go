@@ -6,7 +6,6 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/luminate-metrics/luminate/internal/workload"
 )
 
 // The checks of the api_latency queries with --histograms. The queries range from before the
@@ -21,18 +20,11 @@ import (
 // checkHistAvgByCustomer: per customer, the sum over every observation of its series divided by
 // their number.
 func (d *dataset) checkHistAvgByCustomer(raw json.RawMessage) (int, error) {
-	var gs []groupValue
-	if err := json.Unmarshal(raw, &gs); err != nil {
-		return 0, err
+	gs, index, err := d.customerGroups(raw)
+	if err != nil {
+		return len(gs), err
 	}
 	s := d.shape
-	if len(gs) != s.Customers {
-		return len(gs), fmt.Errorf("%d groups, want %d (one per customer)", len(gs), s.Customers)
-	}
-	index := make(map[string]int, s.Customers)
-	for c := range s.Customers {
-		index[workload.Customer(c)] = c
-	}
 	last := s.Points - 1
 	for _, g := range gs {
 		c, ok := index[g.GroupKey["customer_id"]]
