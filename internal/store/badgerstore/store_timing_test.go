@@ -82,25 +82,9 @@ func reopen(b *testing.B, s *Store, opts Options) (*Store, int64, time.Duration)
 }
 
 func runQueries(b *testing.B, s *Store, shape workload.Shape, phase string) {
-	end := shape.T(shape.Points - 1)
-	queries := []struct {
-		name string
-		q    store.Query
-	}{
-		{"avg-by-customer", store.Query{Metric: "api_latency", Kind: store.KindAggregate, Agg: store.Aggregation{Func: store.AggAvg}, GroupBy: []string{"customer_id"}, Limit: 100_000}},
-		{"p95-by-endpoint", store.Query{Metric: "api_latency", Kind: store.KindAggregate, Agg: store.Aggregation{Func: store.AggPercentile, Percentile: 95}, GroupBy: []string{"endpoint"}}},
-		{"rate-by-region", store.Query{Metric: "requests_total", Kind: store.KindRate, GroupBy: []string{"region"}}},
-		{"one-customer-1m", store.Query{Metric: "api_latency", Kind: store.KindAggregate, Agg: store.Aggregation{Func: store.AggAvg},
-			GroupBy: []string{"endpoint"}, Interval: 60_000,
-			Filters: []store.Filter{{Key: "customer_id", Op: store.OpEq, Values: []string{workload.Customer(shape.Customers / 2)}}}}},
-	}
-	for _, qc := range queries {
-		q := qc.q
-		q.Tenant, q.Start, q.End = "bench", shape.Start, end
-		if q.Limit == 0 {
-			q.Limit = 1000
-		}
-		b.Run(phase+"/"+qc.name, func(b *testing.B) {
+	for _, qc := range storetest.WorkloadQueries(shape, 100_000) {
+		q := qc.Q
+		b.Run(phase+"/"+qc.Name, func(b *testing.B) {
 			runs := max(b.N, 20)
 			var ds []time.Duration
 			var res *store.Result

@@ -140,28 +140,14 @@ func benchWorkload(b *testing.B, shape workload.Shape, allQueries bool) {
 		return
 	}
 	end := shape.T(shape.Points - 1)
-	queries := []struct {
-		name string
-		q    store.Query
-	}{
-		{"avg-by-customer", store.Query{Metric: "api_latency", Kind: store.KindAggregate, Agg: store.Aggregation{Func: store.AggAvg}, GroupBy: []string{"customer_id"}, Limit: 1_000_000}},
-		{"p95-by-endpoint", store.Query{Metric: "api_latency", Kind: store.KindAggregate, Agg: store.Aggregation{Func: store.AggPercentile, Percentile: 95}, GroupBy: []string{"endpoint"}}},
-		{"rate-by-region", store.Query{Metric: "requests_total", Kind: store.KindRate, GroupBy: []string{"region"}}},
-		{"one-customer-1m", store.Query{Metric: "api_latency", Kind: store.KindAggregate, Agg: store.Aggregation{Func: store.AggAvg},
-			GroupBy: []string{"endpoint"}, Interval: 60_000,
-			Filters: []store.Filter{{Key: "customer_id", Op: store.OpEq, Values: []string{workload.Customer(shape.Customers / 2)}}}}},
-	}
+	queries := storetest.WorkloadQueries(shape, 1_000_000)
 	if !allQueries {
 		queries = queries[:1]
 	}
 	groups := map[string]int{}
 	for _, qc := range queries {
-		q := qc.q
-		q.Tenant, q.Start, q.End = "bench", shape.Start, end
-		if q.Limit == 0 {
-			q.Limit = 1000
-		}
-		b.Run(qc.name, func(b *testing.B) {
+		q := qc.Q
+		b.Run(qc.Name, func(b *testing.B) {
 			var res *store.Result
 			timeRuns(b, func() {
 				var err error
@@ -171,7 +157,7 @@ func benchWorkload(b *testing.B, shape workload.Shape, allQueries bool) {
 			})
 			b.ReportMetric(float64(len(res.Groups)), "groups")
 			b.ReportMetric(float64(res.PointsScanned), "points")
-			groups[qc.name] = len(res.Groups)
+			groups[qc.Name] = len(res.Groups)
 		})
 	}
 	// the baseline: a wide generic table, labels in every row, the same group-by by hand

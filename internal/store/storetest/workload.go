@@ -67,3 +67,31 @@ func WriteWorkload(b testing.TB, s store.Store, shape workload.Shape, writers, b
 	wg.Wait()
 	return shape.Series() * shape.Points * 2, time.Since(start)
 }
+
+// WorkloadQuery is one of the queries `make bench` times, named as in its report.
+type WorkloadQuery struct {
+	Name string
+	Q    store.Query
+}
+
+// WorkloadQueries are the benchmark's four queries over what WriteWorkload wrote: avg by
+// customer (groupLimit groups at most), p95 by endpoint, rate by region and one customer in
+// 1-minute buckets, over the whole shape.
+func WorkloadQueries(shape workload.Shape, groupLimit int) []WorkloadQuery {
+	qs := []WorkloadQuery{
+		{"avg-by-customer", store.Query{Metric: "api_latency", Kind: store.KindAggregate, Agg: store.Aggregation{Func: store.AggAvg}, GroupBy: []string{"customer_id"}, Limit: groupLimit}},
+		{"p95-by-endpoint", store.Query{Metric: "api_latency", Kind: store.KindAggregate, Agg: store.Aggregation{Func: store.AggPercentile, Percentile: 95}, GroupBy: []string{"endpoint"}}},
+		{"rate-by-region", store.Query{Metric: "requests_total", Kind: store.KindRate, GroupBy: []string{"region"}}},
+		{"one-customer-1m", store.Query{Metric: "api_latency", Kind: store.KindAggregate, Agg: store.Aggregation{Func: store.AggAvg},
+			GroupBy: []string{"endpoint"}, Interval: 60_000,
+			Filters: []store.Filter{{Key: "customer_id", Op: store.OpEq, Values: []string{workload.Customer(shape.Customers / 2)}}}}},
+	}
+	for i := range qs {
+		q := &qs[i].Q
+		q.Tenant, q.Start, q.End = "bench", shape.Start, shape.T(shape.Points-1)
+		if q.Limit == 0 {
+			q.Limit = 1000
+		}
+	}
+	return qs
+}
