@@ -31,15 +31,6 @@ func (t *sidTable) find(sid uint64) *sidEntry {
 	}
 }
 
-// get reports the metric id of sid.
-func (t *sidTable) get(sid uint64) (uint32, bool) {
-	if t.slots == nil {
-		return 0, false
-	}
-	e := t.find(sid)
-	return e.metric - 1, e.metric != 0
-}
-
 // insert claims slot e (returned by find) for sid, growing the table past 70% load.
 func (t *sidTable) insert(e *sidEntry, sid uint64, metric uint32) {
 	*e = sidEntry{sid: sid, metric: metric + 1}

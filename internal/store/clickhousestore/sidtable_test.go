@@ -51,8 +51,8 @@ func TestSidTable(t *testing.T) {
 		}
 	}
 	for sid, m := range ref {
-		if got, ok := tab.get(sid); !ok || got != m {
-			t.Fatalf("get(%d) = %d %v, want %d", sid, got, ok, m)
+		if e := tab.find(sid); e.metric != m+1 {
+			t.Fatalf("find(%d) holds metric %d (stored +1), want %d", sid, e.metric, m)
 		}
 	}
 }
