@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-
 )
 
 // The checks of the api_latency queries with --histograms. The queries range from before the
